@@ -7,6 +7,7 @@
  */
 import { execFile, spawnSync } from 'child_process';
 import * as crypto from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 
@@ -21,6 +22,14 @@ export interface Cluster {
 }
 
 let starting: Promise<Cluster> | undefined;
+
+/** The CustomResourceDefinition manifests in crds/ (not its kustomization.yaml). */
+export function crdManifests(): string[] {
+  const dir = path.join(REPO_ROOT, 'crds');
+  const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('kustomization'));
+  if (files.length === 0) throw new Error(`no CRD manifests in ${dir}`);
+  return files.sort().map((f) => path.join(dir, f));
+}
 
 export function controlPlaneEnv(): Record<string, string> {
   const r = spawnSync(CONTROL_PLANE_SCRIPT, ['env'], { encoding: 'utf8' });
@@ -50,7 +59,8 @@ async function start(): Promise<Cluster> {
   const kubeconfigPath = up.stdout.trim().split('\n').pop() ?? '';
   if (!kubeconfigPath) throw new Error(`control-plane up printed no kubeconfig path:\n${up.stderr}`);
   const kubectl = controlPlaneEnv()['KUBECTL'] ?? 'kubectl';
-  await run(kubectl, ['--kubeconfig', kubeconfigPath, 'apply', '--server-side', '--force-conflicts', '-f', path.join(REPO_ROOT, 'crds')], 120_000);
+  const crdFiles = crdManifests().flatMap((f) => ['-f', f]);
+  await run(kubectl, ['--kubeconfig', kubeconfigPath, 'apply', '--server-side', '--force-conflicts', ...crdFiles], 120_000);
   await run(kubectl, ['--kubeconfig', kubeconfigPath, 'wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'], 90_000);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
