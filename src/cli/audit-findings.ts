@@ -1,0 +1,179 @@
+/**
+ * What `netseg audit` looks for, as a pure function of the listed objects: gaps in isolation, policies that
+ * open to everyone, intents that select nothing, and generated policies that no longer match their intent.
+ */
+import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from '../compile';
+import type { NetworkPolicy, NetworkPolicyPeer } from '../model/kubernetes';
+import { buildCluster, effectivePolicyTypes, matchesSelector, parseCidr, policyId } from '../reach';
+import type { CompiledIntent, SortedObjects } from './cluster-input';
+
+export type Direction = 'Ingress' | 'Egress';
+
+export type Finding =
+  | { readonly kind: 'unisolated-pod'; readonly pod: string; readonly direction: Direction }
+  | { readonly kind: 'admits-everyone'; readonly policy: string; readonly direction: Direction; readonly rule: number; readonly reason: string }
+  | { readonly kind: 'intent-selects-nothing'; readonly intent: string; readonly workload: string }
+  | { readonly kind: 'drifted-policy'; readonly policy: string; readonly intent: string; readonly reason: string }
+  | { readonly kind: 'missing-policy'; readonly policy: string; readonly intent: string }
+  | { readonly kind: 'no-default-deny'; readonly namespace: string; readonly directions: readonly Direction[] };
+
+export type FindingKind = Finding['kind'];
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'unisolated-pod',
+  'admits-everyone',
+  'intent-selects-nothing',
+  'drifted-policy',
+  'missing-policy',
+  'no-default-deny',
+];
+
+export interface AuditInput {
+  readonly objects: SortedObjects;
+  readonly compiled: readonly CompiledIntent[];
+  /** True when the policies were listed from a cluster or files that hold policies: then absence means missing. */
+  readonly policiesListed: boolean;
+}
+
+export function audit(input: AuditInput): Finding[] {
+  const { objects } = input;
+  return [
+    ...unisolatedPods(input),
+    ...objects.policies.flatMap(admitsEveryone),
+    ...(objects.pods.length > 0 ? selectsNothing(input) : []),
+    ...drift(input),
+    ...noDefaultDeny(input),
+  ];
+}
+
+function unisolatedPods({ objects }: AuditInput): Finding[] {
+  const cluster = buildCluster({ namespaces: objects.namespaces, pods: objects.pods, policies: objects.policies });
+  return cluster.pods.flatMap((p, i) => [
+    ...((cluster.ingressOf[i] ?? []).length === 0 ? [{ kind: 'unisolated-pod' as const, pod: p.key, direction: 'Ingress' as const }] : []),
+    ...((cluster.egressOf[i] ?? []).length === 0 ? [{ kind: 'unisolated-pod' as const, pod: p.key, direction: 'Egress' as const }] : []),
+  ]);
+}
+
+function admitsEveryone(p: NetworkPolicy): Finding[] {
+  const types = effectivePolicyTypes(p);
+  const out: Finding[] = [];
+  const check = (direction: Direction, rules: readonly (readonly NetworkPolicyPeer[] | undefined)[]): void => {
+    rules.forEach((peers, rule) => {
+      const reason = openPeersReason(peers ?? [], direction);
+      if (reason) out.push({ kind: 'admits-everyone', policy: policyId(p), direction, rule, reason });
+    });
+  };
+  if (types.ingress) check('Ingress', (p.spec.ingress ?? []).map((r) => r.from));
+  if (types.egress) check('Egress', (p.spec.egress ?? []).map((r) => r.to));
+  return out;
+}
+
+function openPeersReason(peers: readonly NetworkPolicyPeer[], direction: Direction): string | undefined {
+  const side = direction === 'Ingress' ? 'from' : 'to';
+  if (peers.length === 0) return `no "${side}" peers: every address, inside the cluster or not`;
+  for (const peer of peers) {
+    const cidr = peer.ipBlock ? parseCidr(peer.ipBlock.cidr) : undefined;
+    if (cidr && cidr.prefix === 0) return `ipBlock ${peer.ipBlock?.cidr}: every address of the family`;
+    if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector) && (!peer.podSelector || isEmptySelector(peer.podSelector))) {
+      return 'namespaceSelector {}: every pod in every namespace';
+    }
+  }
+  return undefined;
+}
+
+function isEmptySelector(s: { matchLabels?: object; matchExpressions?: unknown[] }): boolean {
+  return Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0;
+}
+
+function selectsNothing({ objects, compiled }: AuditInput): Finding[] {
+  const out: Finding[] = [];
+  for (const { intent } of compiled) {
+    for (const w of intent.workloads) {
+      const hit = objects.pods.some(
+        (p) => (p.metadata.namespace ?? 'default') === intent.namespace && matchesSelector(w.selector, p.metadata.labels ?? {}),
+      );
+      if (!hit) out.push({ kind: 'intent-selects-nothing', intent: `${intent.namespace}/${intent.name}`, workload: w.name });
+    }
+  }
+  return out;
+}
+
+function drift(input: AuditInput): Finding[] {
+  return [...driftedPolicies(input), ...(input.policiesListed ? missingPolicies(input) : [])];
+}
+
+function driftedPolicies({ objects, compiled }: AuditInput): Finding[] {
+  const out: Finding[] = [];
+  for (const p of objects.policies) {
+    const labels = p.metadata.labels ?? {};
+    if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
+    const owner = compiled.find(
+      (c) => c.intent.namespace === (p.metadata.namespace ?? 'default') && intentLabelValue(c.intent.name) === labels[INTENT_LABEL],
+    );
+    const intentName = owner ? `${owner.intent.namespace}/${owner.intent.name}` : `${p.metadata.namespace ?? 'default'}/${labels[INTENT_LABEL] ?? '?'}`;
+    for (const reason of driftReasons(p, owner)) out.push({ kind: 'drifted-policy', policy: policyId(p), intent: intentName, reason });
+  }
+  return out;
+}
+
+function missingPolicies({ objects, compiled }: AuditInput): Finding[] {
+  const out: Finding[] = [];
+  const live = new Set(objects.policies.map(policyId));
+  for (const c of compiled) {
+    if (c.intent.enforcement !== 'Enforce') continue;
+    for (const want of c.policies) {
+      if (!live.has(policyId(want))) out.push({ kind: 'missing-policy', policy: policyId(want), intent: `${c.intent.namespace}/${c.intent.name}` });
+    }
+  }
+  return out;
+}
+
+function driftReasons(p: NetworkPolicy, owner: CompiledIntent | undefined): string[] {
+  const reasons: string[] = [];
+  const annotated = p.metadata.annotations?.[SPEC_HASH_ANNOTATION];
+  const actual = specHash(p);
+  if (annotated === undefined) reasons.push(`no ${SPEC_HASH_ANNOTATION} annotation`);
+  else if (annotated !== actual) reasons.push('spec edited since it was generated (spec hash differs from its annotation)');
+  if (!owner) return reasons; // its intent is not in the input: nothing to compare with
+  const want = owner.policies.find((w) => policyId(w) === policyId(p));
+  if (!want) reasons.push('its intent no longer generates it (stale)');
+  else if (specHash(want) !== actual) reasons.push('spec differs from what its intent compiles to now');
+  return reasons;
+}
+
+function noDefaultDeny({ objects }: AuditInput): Finding[] {
+  const names = new Set([
+    ...objects.namespaces.map((n) => n.metadata.name ?? ''),
+    ...objects.pods.map((p) => p.metadata.namespace ?? 'default'),
+  ]);
+  const out: Finding[] = [];
+  for (const ns of [...names].filter((n) => n !== '').sort()) {
+    const inNs = objects.policies.filter((p) => (p.metadata.namespace ?? 'default') === ns);
+    const missing = (['Ingress', 'Egress'] as const).filter((d) => !inNs.some((p) => isDefaultDeny(p, d)));
+    if (missing.length > 0) out.push({ kind: 'no-default-deny', namespace: ns, directions: missing });
+  }
+  return out;
+}
+
+/** A default deny selects every pod of its namespace (podSelector {}) and has no rule in that direction. */
+export function isDefaultDeny(p: NetworkPolicy, d: Direction): boolean {
+  const types = effectivePolicyTypes(p);
+  if (!isEmptySelector(p.spec.podSelector ?? {})) return false;
+  return d === 'Ingress' ? types.ingress && (p.spec.ingress ?? []).length === 0 : types.egress && (p.spec.egress ?? []).length === 0;
+}
+
+export function describeFinding(f: Finding): { object: string; detail: string } {
+  switch (f.kind) {
+    case 'unisolated-pod':
+      return { object: f.pod, detail: `no NetworkPolicy isolates its ${f.direction}: everything is allowed` };
+    case 'admits-everyone':
+      return { object: f.policy, detail: `${f.direction.toLowerCase()} rule ${f.rule} admits everyone: ${f.reason}` };
+    case 'intent-selects-nothing':
+      return { object: f.intent, detail: `workload ${f.workload} selects no pod (a label typo?)` };
+    case 'drifted-policy':
+      return { object: f.policy, detail: `generated for ${f.intent}: ${f.reason}` };
+    case 'missing-policy':
+      return { object: f.policy, detail: `${f.intent} generates it, but it is not there` };
+    case 'no-default-deny':
+      return { object: f.namespace, detail: `no default-deny policy for ${f.directions.join(' and ')}` };
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The glue between manifest files and the reachability engine: sorts loaded objects into Namespaces, Pods,
+ * NetworkPolicies and SegmentationIntents, and compiles the intents into the policies the operator would
+ * apply. It lives in the CLI layer because src/reach must never import the compiler it checks.
+ */
+import { compile } from '../compile';
+import { validateIntent } from '../intent/validate';
+import type { SegmentationIntent, ValidIntent } from '../intent/types';
+import { API_VERSION as INTENT_API_VERSION, KIND as INTENT_KIND } from '../intent/types';
+import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
+import type { ClusterInput } from '../reach';
+import { type Loaded, loadManifests } from './load';
+
+export interface SourcedIntent {
+  readonly source: string;
+  readonly intent: SegmentationIntent;
+}
+
+export interface SortedObjects {
+  readonly namespaces: Namespace[];
+  readonly pods: Pod[];
+  readonly policies: NetworkPolicy[];
+  readonly intents: SourcedIntent[];
+}
+
+export function sortObjects(objects: readonly Loaded[]): SortedObjects {
+  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [] };
+  for (const { source, object } of objects) {
+    const kind = `${object.apiVersion}/${object.kind}`;
+    if (kind === 'v1/Namespace') out.namespaces.push(withMetadata(object) as Namespace);
+    else if (kind === 'v1/Pod') out.pods.push(withMetadata(object) as Pod);
+    else if (kind === 'networking.k8s.io/v1/NetworkPolicy' && isObject(object['spec'])) {
+      out.policies.push(withMetadata(object) as unknown as NetworkPolicy);
+    } else if (kind === `${INTENT_API_VERSION}/${INTENT_KIND}`) {
+      out.intents.push({ source, intent: withMetadata(object) as unknown as SegmentationIntent });
+    }
+    // Other kinds (Deployments, Services…) carry nothing the engine reasons about.
+  }
+  return out;
+}
+
+function withMetadata(o: KubeObject): KubeObject {
+  return { ...o, metadata: o.metadata ?? {} };
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface CompiledIntent {
+  readonly source: string;
+  readonly intent: ValidIntent;
+  readonly policies: NetworkPolicy[];
+}
+
+export interface CompileOutcome {
+  readonly compiled: CompiledIntent[];
+  readonly errors: string[];
+}
+
+/** Validates and compiles every intent; an invalid one is an error naming its file and the issue's path. */
+export function compileIntents(intents: readonly SourcedIntent[]): CompileOutcome {
+  const compiled: CompiledIntent[] = [];
+  const errors: string[] = [];
+  for (const { source, intent } of intents) {
+    const result = validateIntent(intent);
+    if (!result.ok) {
+      const name = `${intent.metadata.namespace ?? 'default'}/${intent.metadata.name ?? '?'}`;
+      for (const issue of result.issues) errors.push(`${source}: intent ${name}: ${issue.path}: ${issue.message}`);
+      continue;
+    }
+    compiled.push({ source, intent: result.intent, policies: compile(result.intent) });
+  }
+  return { compiled, errors };
+}
+
+export interface LoadedCluster {
+  readonly input: ClusterInput;
+  readonly objects: SortedObjects;
+  readonly compiled: CompiledIntent[];
+  readonly errors: string[];
+}
+
+/**
+ * Everything `reach` needs from files: the policies in them plus those their intents compile to. DryRun
+ * intents add nothing, since in the cluster they apply nothing either.
+ */
+export function loadCluster(paths: readonly string[]): LoadedCluster {
+  const loaded = loadManifests(paths);
+  const objects = sortObjects(loaded.objects);
+  const { compiled, errors } = compileIntents(objects.intents);
+  const generated = compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies);
+  // The operator would overwrite a file's copy of a policy it generates, so the compiled one wins on a name clash.
+  const generatedIds = new Set(generated.map(policyKey));
+  const kept = objects.policies.filter((p) => !generatedIds.has(policyKey(p)));
+  return {
+    input: { namespaces: objects.namespaces, pods: objects.pods, policies: [...kept, ...generated] },
+    objects,
+    compiled,
+    errors: [...loaded.errors, ...errors],
+  };
+}
+
+function policyKey(p: NetworkPolicy): string {
+  return `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
+}

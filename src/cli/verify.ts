@@ -1,0 +1,122 @@
+/**
+ * `netseg verify -f INTENTS... [--cluster FILE...]`: proves that the policies compiled from the intents allow
+ * exactly the intents' flows for the intents' workloads, no more and no less (see verify-check.ts for what
+ * "exactly" means per direction), and names every other policy that opens more. Exit 0 when it holds for every
+ * intent, 1 with each difference listed (or when an input is invalid), 2 on a usage error.
+ * DryRun intents are verified too: verify is how one checks an intent before switching it to Enforce.
+ */
+import type { Command } from 'commander';
+import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from '../compile';
+import type { ValidIntent } from '../intent/types';
+import type { NetworkPolicy } from '../model/kubernetes';
+import { NAMESPACE_NAME_LABEL, buildCluster, policyId } from '../reach';
+import type { ClusterInput } from '../reach';
+import { compileIntents, sortObjects } from './cluster-input';
+import type { CliIO } from './io';
+import { loadManifests } from './load';
+import { type Difference, type IntentReport, verifyIntent } from './verify-check';
+import { synthesize } from './verify-world';
+
+interface VerifyOptions {
+  filename: string[];
+  cluster?: string[];
+  output: string;
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('verify')
+    .description('Prove that the compiled policies allow exactly the intents\' flows, and find what else opens them')
+    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents')
+    .option('--cluster <paths...>', 'files with the cluster (Namespaces, Pods, NetworkPolicies); default: synthetic pods')
+    .option('-o, --output <format>', 'text|json', 'text')
+    .action((opts: VerifyOptions) => io.setExitCode(runVerify(opts, io)));
+}
+
+export interface VerifyOutcome {
+  readonly reports: IntentReport[];
+  readonly notes: string[];
+  readonly synthetic: boolean;
+}
+
+function runVerify(opts: VerifyOptions, io: CliIO): number {
+  if (opts.output !== 'text' && opts.output !== 'json') {
+    io.err(`error: unknown output format "${opts.output}" (use text or json)\n`);
+    return 2;
+  }
+  const intentsLoad = loadManifests(opts.filename);
+  const clusterLoad = loadManifests(opts.cluster ?? []);
+  const intentObjects = sortObjects(intentsLoad.objects);
+  const { compiled, errors } = compileIntents(intentObjects.intents);
+  const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors];
+  if (intentObjects.intents.length === 0) allErrors.push(`no SegmentationIntent in ${opts.filename.join(', ')}`);
+  if (allErrors.length > 0) {
+    for (const e of allErrors) io.err(`error: ${e}\n`);
+    return 1;
+  }
+  const clusterObjects = sortObjects(clusterLoad.objects);
+  const outcome = verifyAll(
+    compiled.map((c) => ({ intent: c.intent, policies: c.policies })),
+    opts.cluster ? { namespaces: clusterObjects.namespaces, pods: clusterObjects.pods, policies: clusterObjects.policies } : undefined,
+  );
+  io.out(opts.output === 'json' ? `${JSON.stringify(outcome, null, 2)}\n` : renderText(outcome));
+  return outcome.reports.every((r) => r.differences.length === 0) ? 0 : 1;
+}
+
+export interface IntentWithPolicies {
+  readonly intent: ValidIntent;
+  readonly policies: readonly NetworkPolicy[];
+}
+
+/** Pure: the intents with their compiled policies, against a cluster or (undefined) a synthetic one. */
+export function verifyAll(intents: readonly IntentWithPolicies[], cluster: ClusterInput | undefined): VerifyOutcome {
+  const generated = intents.flatMap((i) => i.policies);
+  const synthetic = cluster ? undefined : synthesize(intents.map((i) => i.intent));
+  const world = cluster ?? { namespaces: synthetic?.namespaces ?? [], pods: synthetic?.pods ?? [], policies: [] };
+  const replaced = new Set(generated.map(policyId));
+  const others = world.policies.filter((p) => !replaced.has(policyId(p)) && !ownedByAny(p, intents));
+  const built = buildCluster({ namespaces: world.namespaces, pods: world.pods, policies: [...others, ...generated] });
+  const namespaceLabels = new Map(
+    world.namespaces.map((n) => [n.metadata.name ?? '', { ...(n.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: n.metadata.name ?? '' }]),
+  );
+  const reports = intents.map(({ intent, policies }) =>
+    verifyIntent(intent, { cluster: built, namespaceLabels, ownPolicies: new Set(policies.map(policyId)) }),
+  );
+  const notes = [...built.issues, ...(synthetic?.notes ?? [])];
+  for (const r of reports) if (r.workloadPods === 0) notes.push(`${r.intent}: no pod matches its workloads; nothing was checked`);
+  return { reports, notes, synthetic: cluster === undefined };
+}
+
+/** A cluster's copy of a policy one of these intents generates is stale by definition: the compiled one replaces it. */
+function ownedByAny(p: NetworkPolicy, intents: readonly IntentWithPolicies[]): boolean {
+  const labels = p.metadata.labels ?? {};
+  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
+  return intents.some(
+    ({ intent }) => intent.namespace === (p.metadata.namespace ?? 'default') && labels[INTENT_LABEL] === intentLabelValue(intent.name),
+  );
+}
+
+export function renderText(outcome: VerifyOutcome): string {
+  const lines: string[] = [];
+  for (const r of outcome.reports) {
+    const where = outcome.synthetic ? 'synthetic pods' : 'the cluster file';
+    if (r.differences.length === 0) {
+      lines.push(`OK   ${r.intent}: its policies allow exactly its flows (${r.workloadPods} workload pods, ${where})`);
+      continue;
+    }
+    lines.push(`FAIL ${r.intent}: ${r.differences.length} difference(s) (${r.workloadPods} workload pods, ${where})`);
+    for (const d of r.differences) lines.push(`  ${describe(d)}`);
+  }
+  for (const n of outcome.notes) lines.push(`note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+function describe(d: Difference): string {
+  if (d.kind === 'missing-dns') return `missing DNS: ${d.from} cannot reach cluster DNS on ${d.protocol}/53`;
+  const conn = `${d.from} -> ${d.to} ${d.protocol}/${d.port}`;
+  const side = d.direction === 'Ingress' ? `ingress of ${d.to}` : `egress of ${d.from}`;
+  if (d.kind === 'missing') return `missing: ${conn} is denied on the ${side}, but flow ${d.flow} allows it`;
+  if (d.openedBy.length === 0) return `extra: ${conn} is allowed: nothing isolates the ${side}`;
+  const by = d.openedBy.map((r) => `${r.policy} rule ${r.rule}`).join(', ');
+  return `extra: ${conn} is allowed on the ${side} by ${by}${d.byOwnPolicy ? ' (this intent\'s own policy: a compiler bug)' : ''}`;
+}

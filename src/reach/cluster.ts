@@ -1,0 +1,305 @@
+/**
+ * Turns Namespaces, Pods and NetworkPolicies into an indexed model: for each pod, the policies that isolate it
+ * per direction; for each rule, the set of pods its peers match (a byte per pod) and its ipBlocks. Every
+ * question afterwards is a lookup, not a selector evaluation.
+ */
+import type {
+  IPBlock,
+  LabelSelector,
+  Namespace,
+  NetworkPolicy,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  Pod,
+  Protocol,
+} from '../model/kubernetes';
+import { type Address, type Cidr, cidrContains, parseAddress, parseCidr } from './cidr';
+import { type NamedPorts, type PortMatcher, namedPortKey, toPortMatcher } from './ports';
+import { type Labels, matchesSelector, selectorKey } from './selector';
+import type { ClusterInput } from './types';
+
+/** The apiserver sets this label on every namespace (1.21+), so namespaceSelectors may rely on it. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+export interface DeclaredPort {
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly name?: string;
+}
+
+export interface PodInfo {
+  /** "namespace/name" */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly ips: readonly Address[];
+  readonly ipTexts: readonly string[];
+  /** Distinct (port, protocol) pairs the containers declare, sorted by port then protocol. */
+  readonly ports: readonly DeclaredPort[];
+  readonly named: NamedPorts;
+  readonly pod: Pod;
+}
+
+export interface IpBlockModel {
+  readonly cidr: Cidr;
+  readonly except: readonly Cidr[];
+}
+
+export interface RuleModel {
+  readonly index: number;
+  /** No peers listed (`from`/`to` absent or empty): every source or destination, inside or outside. */
+  readonly allPeers: boolean;
+  /** pods[i] === 1 when a peer of this rule matches pod i (by selectors, or by its IP in an ipBlock). */
+  readonly pods: Uint8Array;
+  readonly ipBlocks: readonly IpBlockModel[];
+  /** Undefined: `ports` absent or empty, so every port and protocol. */
+  readonly ports: readonly PortMatcher[] | undefined;
+}
+
+export interface PolicyModel {
+  /** "namespace/name" */
+  readonly id: string;
+  readonly namespace: string;
+  readonly policy: NetworkPolicy;
+  readonly selected: readonly number[];
+  /** Undefined when the policy does not affect that direction (policyTypes). */
+  readonly ingress: readonly RuleModel[] | undefined;
+  readonly egress: readonly RuleModel[] | undefined;
+}
+
+export interface Cluster {
+  readonly pods: readonly PodInfo[];
+  readonly podByKey: ReadonlyMap<string, number>;
+  readonly podByIp: ReadonlyMap<string, number>;
+  readonly policies: readonly PolicyModel[];
+  /** Per pod: indices into `policies` of the policies that isolate it in that direction. */
+  readonly ingressOf: readonly (readonly number[])[];
+  readonly egressOf: readonly (readonly number[])[];
+  /** Things in the input that the apiserver would have rejected, and how they were read. */
+  readonly issues: readonly string[];
+}
+
+export function buildCluster(input: ClusterInput): Cluster {
+  const issues: string[] = [];
+  const pods = input.pods.map(podInfo).sort((a, b) => compareText(a.key, b.key));
+  const nsLabels = namespaceLabels(input.namespaces, pods, input.policies);
+  const index = new SelectorIndex(pods, nsLabels);
+  const policies = [...input.policies]
+    .sort((a, b) => compareText(policyId(a), policyId(b)))
+    .map((p) => policyModel(p, index, pods, issues));
+  const ingressOf = pods.map(() => [] as number[]);
+  const egressOf = pods.map(() => [] as number[]);
+  policies.forEach((p, i) => {
+    for (const podIndex of p.selected) {
+      if (p.ingress) ingressOf[podIndex]?.push(i);
+      if (p.egress) egressOf[podIndex]?.push(i);
+    }
+  });
+  const podByIp = new Map<string, number>();
+  pods.forEach((p, i) => p.ipTexts.forEach((ip) => podByIp.set(ip, i)));
+  return {
+    pods,
+    podByKey: new Map(pods.map((p, i) => [p.key, i])),
+    podByIp,
+    policies,
+    ingressOf,
+    egressOf,
+    issues,
+  };
+}
+
+export function policyId(p: NetworkPolicy): string {
+  return `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function podInfo(pod: Pod): PodInfo {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const name = pod.metadata.name ?? '';
+  const ipTexts = podIps(pod);
+  const ips = ipTexts.map(parseAddress).filter((a): a is Address => a !== undefined);
+  const { ports, named } = declaredPorts(pod);
+  return { key: `${namespace}/${name}`, namespace, name, labels: pod.metadata.labels ?? {}, ips, ipTexts, ports, named, pod };
+}
+
+function podIps(pod: Pod): string[] {
+  const all = [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p) => p.ip)];
+  return [...new Set(all)].filter((ip): ip is string => typeof ip === 'string' && ip !== '');
+}
+
+/** Distinct (port, protocol) pairs, and the first number declared under each name/protocol. */
+function declaredPorts(pod: Pod): { ports: DeclaredPort[]; named: Map<string, number> } {
+  const seen = new Map<string, DeclaredPort>();
+  const named = new Map<string, number>();
+  for (const cp of (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? [])) {
+    const protocol = cp.protocol ?? 'TCP';
+    const key = `${cp.containerPort}/${protocol}`;
+    if (!seen.has(key)) seen.set(key, { port: cp.containerPort, protocol, ...(cp.name ? { name: cp.name } : {}) });
+    if (cp.name && !named.has(namedPortKey(cp.name, protocol))) named.set(namedPortKey(cp.name, protocol), cp.containerPort);
+  }
+  const ports = [...seen.values()].sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol));
+  return { ports, named };
+}
+
+/** Namespace labels, including namespaces only named by pods or policies (they exist, but their labels are unknown). */
+function namespaceLabels(
+  namespaces: readonly Namespace[],
+  pods: readonly PodInfo[],
+  policies: readonly NetworkPolicy[],
+): Map<string, Labels> {
+  const out = new Map<string, Labels>();
+  const add = (name: string, labels: Labels): void => {
+    out.set(name, { ...labels, [NAMESPACE_NAME_LABEL]: name });
+  };
+  for (const p of pods) add(p.namespace, {});
+  for (const p of policies) add(p.metadata.namespace ?? 'default', {});
+  for (const ns of namespaces) if (ns.metadata.name) add(ns.metadata.name, ns.metadata.labels ?? {});
+  return out;
+}
+
+/** Evaluates each distinct selector once over all pods (or namespaces), since policies repeat selectors a lot. */
+class SelectorIndex {
+  private readonly podCache = new Map<string, Uint8Array>();
+  private readonly nsCache = new Map<string, ReadonlySet<string>>();
+  constructor(
+    readonly pods: readonly PodInfo[],
+    private readonly namespaces: ReadonlyMap<string, Labels>,
+  ) {}
+
+  podsMatching(selector: LabelSelector): Uint8Array {
+    const key = selectorKey(selector);
+    let hit = this.podCache.get(key);
+    if (!hit) {
+      hit = Uint8Array.from(this.pods, (p) => (matchesSelector(selector, p.labels) ? 1 : 0));
+      this.podCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  namespacesMatching(selector: LabelSelector): ReadonlySet<string> {
+    const key = selectorKey(selector);
+    let hit = this.nsCache.get(key);
+    if (!hit) {
+      hit = new Set([...this.namespaces].filter(([, labels]) => matchesSelector(selector, labels)).map(([n]) => n));
+      this.nsCache.set(key, hit);
+    }
+    return hit;
+  }
+}
+
+/**
+ * Upstream defaulting (pkg/apis/networking/v1/defaults.go): when policyTypes is absent or empty, Ingress always,
+ * plus Egress when the policy has at least one egress rule (`egress: []` does not count).
+ */
+export function effectivePolicyTypes(p: NetworkPolicy): { ingress: boolean; egress: boolean } {
+  const types = p.spec.policyTypes;
+  if (types && types.length > 0) return { ingress: types.includes('Ingress'), egress: types.includes('Egress') };
+  return { ingress: true, egress: (p.spec.egress ?? []).length > 0 };
+}
+
+function policyModel(p: NetworkPolicy, index: SelectorIndex, pods: readonly PodInfo[], issues: string[]): PolicyModel {
+  const id = policyId(p);
+  const namespace = p.metadata.namespace ?? 'default';
+  const selectorHits = index.podsMatching(p.spec.podSelector ?? {});
+  const selected: number[] = [];
+  pods.forEach((pod, i) => {
+    if (pod.namespace === namespace && selectorHits[i] === 1) selected.push(i);
+  });
+  const types = effectivePolicyTypes(p);
+  const ctx: RuleContext = { index, namespace, where: id, issues };
+  return {
+    id,
+    namespace,
+    policy: p,
+    selected,
+    ingress: types.ingress ? (p.spec.ingress ?? []).map((r, i) => ruleModel(i, r.from, r.ports, ctx)) : undefined,
+    egress: types.egress ? (p.spec.egress ?? []).map((r, i) => ruleModel(i, r.to, r.ports, ctx)) : undefined,
+  };
+}
+
+interface RuleContext {
+  readonly index: SelectorIndex;
+  readonly namespace: string;
+  readonly where: string;
+  readonly issues: string[];
+}
+
+function ruleModel(
+  i: number,
+  peers: readonly NetworkPolicyPeer[] | undefined,
+  ports: readonly NetworkPolicyPort[] | undefined,
+  ctx: RuleContext,
+): RuleModel {
+  const list = peers ?? [];
+  const podHits = new Uint8Array(ctx.index.pods.length);
+  const ipBlocks: IpBlockModel[] = [];
+  list.forEach((peer, j) => {
+    const where = `${ctx.where} rule ${i} peer ${j}`;
+    const model = peerModel(peer, where, ctx);
+    if (model?.kind === 'pods') orInto(podHits, model.hits);
+    if (model?.kind === 'ip') {
+      ipBlocks.push(model.block);
+      ctx.index.pods.forEach((pod, k) => {
+        if (pod.ips.some((a) => ipBlockContains(model.block, a))) podHits[k] = 1;
+      });
+    }
+  });
+  return {
+    index: i,
+    allPeers: list.length === 0,
+    pods: podHits,
+    ipBlocks,
+    ports: ports && ports.length > 0 ? ports.map(toPortMatcher) : undefined,
+  };
+}
+
+type PeerModel = { readonly kind: 'pods'; readonly hits: Uint8Array } | { readonly kind: 'ip'; readonly block: IpBlockModel };
+
+function peerModel(peer: NetworkPolicyPeer, where: string, ctx: RuleContext): PeerModel | undefined {
+  const hasSelectors = peer.podSelector !== undefined || peer.namespaceSelector !== undefined;
+  if (peer.ipBlock !== undefined && hasSelectors) {
+    ctx.issues.push(`${where}: ipBlock cannot be combined with selectors; the peer matches nothing`);
+    return undefined;
+  }
+  if (peer.ipBlock !== undefined) {
+    const block = ipBlockModel(peer.ipBlock);
+    if (!block) ctx.issues.push(`${where}: invalid ipBlock ${JSON.stringify(peer.ipBlock)}; the peer matches nothing`);
+    return block ? { kind: 'ip', block } : undefined;
+  }
+  if (!hasSelectors) {
+    ctx.issues.push(`${where}: a peer needs podSelector, namespaceSelector or ipBlock; the peer matches nothing`);
+    return undefined;
+  }
+  return { kind: 'pods', hits: selectorPeerHits(peer, ctx) };
+}
+
+/**
+ * A selector peer: namespaceSelector absent = the policy's own namespace; podSelector absent = every pod of the
+ * selected namespaces; both present = pods matching podSelector in namespaces matching namespaceSelector (AND).
+ */
+function selectorPeerHits(peer: NetworkPolicyPeer, ctx: RuleContext): Uint8Array {
+  const podHits = ctx.index.podsMatching(peer.podSelector ?? {});
+  const namespaces = peer.namespaceSelector
+    ? ctx.index.namespacesMatching(peer.namespaceSelector)
+    : new Set([ctx.namespace]);
+  return Uint8Array.from(ctx.index.pods, (pod, k) => (podHits[k] === 1 && namespaces.has(pod.namespace) ? 1 : 0));
+}
+
+function ipBlockModel(block: IPBlock): IpBlockModel | undefined {
+  const cidr = parseCidr(block.cidr);
+  const except = (block.except ?? []).map(parseCidr);
+  if (!cidr || except.some((e) => e === undefined)) return undefined;
+  return { cidr, except: except as Cidr[] };
+}
+
+export function ipBlockContains(block: IpBlockModel, address: Address): boolean {
+  return cidrContains(block.cidr, address) && !block.except.some((e) => cidrContains(e, address));
+}
+
+function orInto(target: Uint8Array, source: Uint8Array): void {
+  for (let k = 0; k < target.length; k++) target[k] = (target[k] as number) | (source[k] as number);
+}

@@ -1,0 +1,99 @@
+/**
+ * The full pod-to-pod matrix on the destinations' declared ports, computed column by column: for one
+ * (destination, port), a byte per source for "ingress admits it" and one for "its egress admits it". That costs
+ * O(columns × (rules + pods)) instead of asking `evaluate` for every pair.
+ */
+import type { Protocol } from '../model/kubernetes';
+import type { Cluster, DeclaredPort, PodInfo, RuleModel } from './cluster';
+import { rulePortsMatch } from './evaluate';
+
+export interface MatrixColumn {
+  readonly to: number;
+  readonly port: DeclaredPort;
+  /** allowed[s] === 1 when pod s may connect to pod `to` on this port. */
+  readonly allowed: Uint8Array;
+}
+
+export interface Matrix {
+  readonly pods: readonly PodInfo[];
+  /** Ordered by destination pod, then port, then protocol. */
+  readonly columns: readonly MatrixColumn[];
+}
+
+export interface MatrixEntry {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly allowed: boolean;
+}
+
+export function computeMatrix(cluster: Cluster): Matrix {
+  const egress: EgressIndex = {
+    rules: cluster.policies.flatMap((p) => (p.egress ?? []).map((rule) => ({ rule, selected: p.selected }))),
+    isolated: Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 1 : 0)),
+  };
+  const columns: MatrixColumn[] = [];
+  cluster.pods.forEach((dst, d) => {
+    for (const port of dst.ports) {
+      const ingress = ingressColumn(cluster, d, port);
+      const egressOk = egressColumn(egress, dst, d, port);
+      const allowed = new Uint8Array(cluster.pods.length);
+      for (let s = 0; s < allowed.length; s++) allowed[s] = (ingress[s] as number) & (egressOk[s] as number);
+      allowed[d] = 1;
+      columns.push({ to: d, port, allowed });
+    }
+  });
+  return { pods: cluster.pods, columns };
+}
+
+function ingressColumn(cluster: Cluster, d: number, port: DeclaredPort): Uint8Array {
+  const n = cluster.pods.length;
+  const isolating = cluster.ingressOf[d] ?? [];
+  const out = new Uint8Array(n);
+  if (isolating.length === 0) return out.fill(1);
+  const named = cluster.pods[d]?.named;
+  for (const pi of isolating) {
+    for (const rule of cluster.policies[pi]?.ingress ?? []) {
+      if (!rulePortsMatch(rule, port.port, port.protocol, named)) continue;
+      if (rule.allPeers) return out.fill(1);
+      for (let s = 0; s < n; s++) out[s] = (out[s] as number) | (rule.pods[s] as number);
+    }
+  }
+  return out;
+}
+
+interface EgressRule {
+  readonly rule: RuleModel;
+  readonly selected: readonly number[];
+}
+
+/** Every egress rule with the pods its policy selects, and which pods are egress-isolated at all. */
+interface EgressIndex {
+  readonly rules: readonly EgressRule[];
+  readonly isolated: Uint8Array;
+}
+
+function egressColumn(egress: EgressIndex, dst: PodInfo, d: number, port: DeclaredPort): Uint8Array {
+  const out = Uint8Array.from(egress.isolated, (iso) => 1 - iso);
+  for (const { rule, selected } of egress.rules) {
+    if (!(rule.allPeers || rule.pods[d] === 1)) continue;
+    if (!rulePortsMatch(rule, port.port, port.protocol, dst.named)) continue;
+    for (const s of selected) out[s] = 1;
+  }
+  return out;
+}
+
+/** Visits every entry in the order API.md's JSON lists them: source, then destination, then port. */
+export function forEachEntry(m: Matrix, visit: (e: MatrixEntry) => void): void {
+  const byDst: MatrixColumn[][] = m.pods.map(() => []);
+  for (const c of m.columns) byDst[c.to]?.push(c);
+  m.pods.forEach((src, s) => {
+    byDst.forEach((cols, d) => {
+      const to = m.pods[d]?.key ?? '';
+      for (const c of cols) {
+        visit({ from: src.key, to, port: c.port.port, protocol: c.port.protocol, allowed: c.allowed[s] === 1 });
+      }
+    });
+  });
+}

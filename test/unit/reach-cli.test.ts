@@ -1,0 +1,137 @@
+/** `netseg reach`, run in-process through main() with captured output: formats, questions, exit codes. */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { memoryIO } from '../../src/cli/io';
+import { main } from '../../src/cli/main';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'netpol');
+const CLUSTER = path.join(FIXTURES, 'cluster.yaml');
+const DOC_POLICY = path.join(FIXTURES, 'test-network-policy.yaml');
+const SHOP = path.join(ROOT, 'examples', 'shop');
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIO();
+  const code = await main(['node', 'netseg', 'reach', ...args], io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+interface Entry {
+  from: string;
+  to: string;
+  port: number;
+  protocol: string;
+  allowed: boolean;
+}
+
+function tmpFile(name: string, text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-reach-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('netseg reach', () => {
+  it('prints one JSON entry per ordered pod pair and declared port, in a stable order, self included', async () => {
+    const r = await run('-f', CLUSTER, DOC_POLICY, '-o', 'json');
+    assert.strictEqual(r.code, 0, r.err);
+    const { results } = JSON.parse(r.out) as { results: Entry[] };
+    // 4 pods; declared ports: db-0 6379, frontend 80, app none, other/frontend 80 → 3 columns.
+    assert.strictEqual(results.length, 4 * 3);
+    assert.deepStrictEqual(Object.keys(results[0] as object), ['from', 'to', 'port', 'protocol', 'allowed']);
+    const sorted = [...results].sort((a, b) => (a.from + a.to).localeCompare(b.from + b.to) || a.port - b.port);
+    assert.deepStrictEqual(results, sorted);
+    const find = (from: string, to: string): Entry | undefined => results.find((e) => e.from === from && e.to === to);
+    assert.strictEqual(find('default/db-0', 'default/db-0')?.allowed, true, 'a pod reaches itself');
+    assert.strictEqual(find('myproject/app', 'default/db-0')?.allowed, true);
+    assert.strictEqual(find('other/frontend', 'default/db-0')?.allowed, false);
+    assert.strictEqual(find('default/db-0', 'other/frontend')?.allowed, false, 'db egress only to 10.0.0.0/24');
+    assert.strictEqual(find('other/frontend', 'default/frontend-7d9f8c6b5-abcde')?.port, 80);
+  });
+
+  it('answers one question and names the rule that allows it', async () => {
+    const r = await run('-f', CLUSTER, DOC_POLICY, '--from', 'myproject/app', '--to', 'default/db-0', '--port', '6379');
+    assert.strictEqual(r.code, 0, r.err);
+    assert.match(r.out, /myproject\/app -> default\/db-0 TCP\/6379: ALLOWED/);
+    assert.match(r.out, /ingress of default\/db-0: allowed by default\/test-network-policy rule 0/);
+    assert.match(r.out, /egress of myproject\/app: allowed: no NetworkPolicy isolates it/);
+  });
+
+  it('names the isolating policies of a denied question, as JSON with -o json', async () => {
+    const r = await run('-f', CLUSTER, DOC_POLICY, '--from', '172.17.1.9', '--to', 'default/db-0', '--port', '6379', '-o', 'json');
+    assert.strictEqual(r.code, 0, r.err);
+    const v = JSON.parse(r.out) as { allowed: boolean; ingress: { kind: string; isolatedBy: string[] }; egress: { kind: string } };
+    assert.strictEqual(v.allowed, false);
+    assert.deepStrictEqual(v.ingress, { kind: 'denied', allowed: false, isolatedBy: ['default/test-network-policy'] });
+    assert.strictEqual(v.egress.kind, 'not-applicable');
+  });
+
+  it('answers --queries in order, with IPs and undeclared ports', async () => {
+    const queries = [
+      { from: 'default/db-0', to: '10.0.0.9', port: 5978, protocol: 'TCP' },
+      { from: 'default/db-0', to: '10.0.0.9', port: 5978, protocol: 'UDP' },
+      { from: '172.17.0.3', to: 'default/db-0', port: 6379 },
+      { from: 'other/frontend', to: 'myproject/app', port: 12345, protocol: 'SCTP' },
+    ];
+    const r = await run('-f', CLUSTER, DOC_POLICY, '--queries', tmpFile('q.json', JSON.stringify(queries)), '-o', 'json');
+    assert.strictEqual(r.code, 0, r.err);
+    assert.deepStrictEqual(JSON.parse(r.out), {
+      results: [
+        { from: 'default/db-0', to: '10.0.0.9', port: 5978, protocol: 'TCP', allowed: true },
+        { from: 'default/db-0', to: '10.0.0.9', port: 5978, protocol: 'UDP', allowed: false },
+        { from: '172.17.0.3', to: 'default/db-0', port: 6379, protocol: 'TCP', allowed: true },
+        { from: 'other/frontend', to: 'myproject/app', port: 12345, protocol: 'SCTP', allowed: true },
+      ],
+    });
+  });
+
+  it('compiles intents on the fly: the shop intent opens frontend → backend on its named port only', async () => {
+    const ask = (from: string, to: string, port: string): Promise<{ code: number; out: string }> =>
+      run('-f', SHOP, '--from', from, '--to', to, '--port', port, '-o', 'json');
+    const allowed = JSON.parse((await ask('shop/frontend-7d9f8', 'shop/backend-5c4b2', '9000')).out) as { allowed: boolean; ingress: { allowedBy: { policy: string }[] } };
+    assert.strictEqual(allowed.allowed, true);
+    assert.match(allowed.ingress.allowedBy[0]?.policy ?? '', /^shop\/shop-backend/);
+    assert.strictEqual((JSON.parse((await ask('shop/frontend-7d9f8', 'shop/backend-5c4b2', '9090')).out) as { allowed: boolean }).allowed, false);
+    assert.strictEqual((JSON.parse((await ask('shop/debug-shell', 'shop/db-0', '5432')).out) as { allowed: boolean }).allowed, false);
+  });
+
+  it('skips DryRun intents: they apply nothing, so nothing is isolated', async () => {
+    const intent = fs.readFileSync(path.join(SHOP, 'intent.yaml'), 'utf8').replace('spec:\n', 'spec:\n  enforcement: DryRun\n');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-reach-'));
+    fs.writeFileSync(path.join(dir, 'intent.yaml'), intent);
+    fs.copyFileSync(path.join(SHOP, 'pods.yaml'), path.join(dir, 'pods.yaml'));
+    const r = await run('-f', dir, '--from', 'shop/debug-shell', '--to', 'shop/db-0', '--port', '5432', '-o', 'json');
+    assert.strictEqual((JSON.parse(r.out) as { allowed: boolean }).allowed, true);
+  });
+
+  it('draws a table of workloads with the open ports per cell', async () => {
+    const r = await run('-f', SHOP);
+    assert.strictEqual(r.code, 0, r.err);
+    const row = r.out.split('\n').find((l) => l.startsWith('ingress-nginx/ingress-nginx'));
+    assert.match(row ?? '', /\b8080\/TCP\b/);
+    const header = r.out.split('\n')[0] ?? '';
+    assert.match(header, /^FROM \\ TO\s+ingress-nginx\/ingress-nginx\s+shop\/backend/);
+  });
+
+  it('draws the allowed flows as dot and as mermaid', async () => {
+    const dot = await run('-f', SHOP, '-o', 'dot');
+    assert.match(dot.out, /^digraph reach \{/);
+    assert.match(dot.out, /n\d+ -> n\d+ \[label="5432\/TCP"\];/);
+    const mermaid = await run('-f', SHOP, '-o', 'mermaid');
+    assert.match(mermaid.out, /^flowchart LR/);
+    assert.match(mermaid.out, /-->\|"9000\/TCP"\|/);
+    assert.doesNotMatch(mermaid.out, /shop\/debug.*-->/, 'nothing reaches the isolated debug pod');
+  });
+
+  it('exits 2 on an unknown pod, a half question or an unknown format, 1 on an unreadable file', async () => {
+    assert.strictEqual((await run('-f', CLUSTER, '--from', 'x/nope', '--to', 'default/db-0', '--port', '1')).code, 2);
+    assert.strictEqual((await run('-f', CLUSTER, '--from', 'default/db-0')).code, 2);
+    assert.strictEqual((await run('-f', CLUSTER, '-o', 'yaml')).code, 2);
+    assert.strictEqual((await run('-f', CLUSTER, '--from', '1.1.1.1', '--to', '2.2.2.2', '--port', '1')).code, 2);
+    const missing = await run('-f', path.join(FIXTURES, 'no-such-file.yaml'));
+    assert.strictEqual(missing.code, 1);
+    assert.match(missing.err, /no such file/);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * `netseg verify`: the compiled policies allow exactly the intents' flows — on every example, and the proof
+ * fails, naming the difference, when a flow is missing, something extra is open, or DNS is cut.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { compile } from '../../src/compile';
+import { memoryIO } from '../../src/cli/io';
+import { main } from '../../src/cli/main';
+import { type IntentWithPolicies, verifyAll } from '../../src/cli/verify';
+import { insideAddress } from '../../src/cli/verify-check';
+import { satisfy, synthesize } from '../../src/cli/verify-world';
+import { validateIntent } from '../../src/intent/validate';
+import type { ValidIntent } from '../../src/intent/types';
+import type { NetworkPolicy } from '../../src/model/kubernetes';
+import { matchesSelector } from '../../src/reach';
+import { netpol, ns, pod } from '../fixtures/netpol/builders';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const EXAMPLES = path.join(ROOT, 'examples');
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIO();
+  const code = await main(['node', 'netseg', 'verify', ...args], io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+function valid(spec: Record<string, unknown>, name = 'app', namespace = 'app'): ValidIntent {
+  const r = validateIntent({ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name, namespace }, spec });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.intent;
+}
+
+function withPolicies(intent: ValidIntent, edit: (ps: NetworkPolicy[]) => NetworkPolicy[] = (ps) => ps): IntentWithPolicies {
+  return { intent, policies: edit(compile(intent)) };
+}
+
+const TWO_TIER = {
+  isolation: { directions: ['Ingress', 'Egress'] },
+  workloads: [
+    { name: 'web', selector: { matchLabels: { app: 'web' } } },
+    { name: 'api', selector: { matchLabels: { app: 'api' }, matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] } },
+  ],
+  peers: [
+    { name: 'lb', namespaceSelector: { matchLabels: { role: 'edge' } }, podSelector: { matchLabels: { app: 'lb' } } },
+    { name: 'partner', ipBlock: { cidr: '203.0.113.0/24', except: ['203.0.113.128/25'] } },
+  ],
+  flows: [
+    { from: 'lb', to: 'web', ports: [{ port: 8443 }] },
+    { from: 'web', to: 'api', ports: [{ port: 'grpc' }] },
+    { from: 'api', to: 'partner', ports: [{ port: 9000, endPort: 9010 }] },
+  ],
+};
+
+describe('netseg verify: the examples', () => {
+  const dirs = fs.readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(EXAMPLES, d.name));
+
+  it('has examples to verify', () => assert.ok(dirs.length > 0, 'examples/ is empty'));
+
+  for (const dir of dirs) {
+    it(`proves ${path.basename(dir)} on synthetic pods`, async () => {
+      const r = await run('-f', dir);
+      assert.strictEqual(r.code, 0, r.out + r.err);
+      assert.match(r.out, /^OK /m);
+    });
+    it(`proves ${path.basename(dir)} on its own cluster file`, async () => {
+      const r = await run('-f', dir, '--cluster', dir);
+      assert.strictEqual(r.code, 0, r.out + r.err);
+      assert.doesNotMatch(r.out, /FAIL/);
+    });
+  }
+});
+
+describe('netseg verify: finding differences', () => {
+  const intent = valid(TWO_TIER);
+
+  it('holds for the compiler\'s own output on synthetic pods', () => {
+    const out = verifyAll([withPolicies(intent)], undefined);
+    assert.deepStrictEqual(out.reports[0]?.differences, []);
+    assert.strictEqual(out.reports[0]?.workloadPods, 2);
+  });
+
+  it('reports a missing flow when a rule is lost, naming the flow', () => {
+    const dropLbRule = (ps: NetworkPolicy[]): NetworkPolicy[] =>
+      ps.map((p) => (p.metadata.name?.includes('web-ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
+    const diffs = verifyAll([withPolicies(intent, dropLbRule)], undefined).reports[0]?.differences ?? [];
+    assert.ok(diffs.length > 0);
+    assert.ok(diffs.every((d) => d.kind === 'missing' && d.flow === 0 && d.direction === 'Ingress' && d.port === 8443), JSON.stringify(diffs));
+  });
+
+  it('reports an extra connection opened by the intent\'s own policy as such', () => {
+    const widen = (ps: NetworkPolicy[]): NetworkPolicy[] =>
+      ps.map((p) => (p.metadata.name?.includes('api-ingress') ? { ...p, spec: { ...p.spec, ingress: [...(p.spec.ingress ?? []), { ports: [{ port: 22 }] }] } } : p));
+    const diffs = verifyAll([withPolicies(intent, widen)], undefined).reports[0]?.differences ?? [];
+    const extra = diffs.find((d) => d.kind === 'extra' && d.port === 22);
+    assert.ok(extra && extra.kind === 'extra' && extra.byOwnPolicy, JSON.stringify(diffs));
+  });
+
+  it('reports an extra egress to an address in the ipBlock\'s except', () => {
+    const dropExcept = (ps: NetworkPolicy[]): NetworkPolicy[] =>
+      ps.map((p) => ({ ...p, spec: JSON.parse(JSON.stringify(p.spec).replace(/,"except":\["203\.0\.113\.128\/25"\]/, '')) as NetworkPolicy['spec'] }));
+    const diffs = verifyAll([withPolicies(intent, dropExcept)], undefined).reports[0]?.differences ?? [];
+    assert.ok(diffs.some((d) => d.kind === 'extra' && d.direction === 'Egress' && d.to === '203.0.113.255' && d.port === 9000), JSON.stringify(diffs));
+  });
+
+  it('reports missing DNS when allowDNS is on and the DNS rule is gone', () => {
+    const noDns = (ps: NetworkPolicy[]): NetworkPolicy[] =>
+      ps.map((p) => ({ ...p, spec: { ...p.spec, egress: p.spec.egress?.filter((r) => !JSON.stringify(r).includes('kube-dns')) } }));
+    const diffs = verifyAll([withPolicies(intent, noDns)], undefined).reports[0]?.differences ?? [];
+    assert.deepStrictEqual(
+      diffs.filter((d) => d.kind === 'missing-dns').map((d) => d.kind === 'missing-dns' && `${d.from} ${d.protocol}`).sort(),
+      ['app/app-api TCP', 'app/app-api UDP', 'app/app-web TCP', 'app/app-web UDP'],
+    );
+  });
+
+  it('does not check a direction the intent does not isolate', () => {
+    const ingressOnly = valid({ ...TWO_TIER, isolation: { directions: ['Ingress'] } });
+    const cluster = {
+      namespaces: [ns('app'), ns('edge', { role: 'edge' })],
+      pods: [pod('app/web-1', { app: 'web' }, { ports: [{ containerPort: 8443 }] }), pod('edge/lb-1', { app: 'lb' })],
+      policies: [netpol('app/egress-lockdown', { podSelector: {}, policyTypes: ['Egress'] })],
+    };
+    const out = verifyAll([withPolicies(ingressOnly)], cluster);
+    assert.deepStrictEqual(out.reports[0]?.differences, []);
+  });
+
+  it('exits 1 and names the other policy that opens more, on a cluster file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
+    fs.writeFileSync(path.join(dir, 'intent.json'), JSON.stringify({ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'app', namespace: 'app' }, spec: TWO_TIER }));
+    const objects = [
+      ns('app'),
+      ns('edge', { role: 'edge' }),
+      pod('app/web-1', { app: 'web' }, { ports: [{ containerPort: 8443 }] }),
+      pod('app/api-1', { app: 'api' }, { ports: [{ name: 'grpc', containerPort: 50051 }] }),
+      pod('edge/lb-1', { app: 'lb' }),
+      pod('edge/probe', { app: 'probe' }),
+      netpol('app/allow-monitoring', { podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 50051 }] }] }),
+    ];
+    fs.writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+    const r = await run('-f', path.join(dir, 'intent.json'), '--cluster', path.join(dir, 'cluster.json'));
+    assert.strictEqual(r.code, 1, r.out + r.err);
+    assert.match(r.out, /FAIL app\/app/);
+    assert.match(r.out, /extra: edge\/probe -> app\/api-1 TCP\/50051 is allowed on the ingress of app\/api-1 by app\/allow-monitoring rule 0$/m);
+    assert.doesNotMatch(r.out, /edge\/lb-1 -> app\/web-1/, 'the declared flow is neither missing nor extra');
+    const json = await run('-f', path.join(dir, 'intent.json'), '--cluster', path.join(dir, 'cluster.json'), '-o', 'json');
+    const parsed = JSON.parse(json.out) as { reports: { differences: { kind: string }[] }[] };
+    assert.ok((parsed.reports[0]?.differences.length ?? 0) > 0);
+  });
+
+  it('exits 1 on an invalid intent, naming the path of the issue', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
+    const bad = { ...TWO_TIER, flows: [{ from: 'nobody', to: 'web' }] };
+    fs.writeFileSync(path.join(dir, 'i.json'), JSON.stringify({ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'app', namespace: 'app' }, spec: bad }));
+    const r = await run('-f', path.join(dir, 'i.json'));
+    assert.strictEqual(r.code, 1);
+    assert.match(r.err, /spec\.flows\[0\]/);
+  });
+});
+
+describe('netseg verify: synthetic pods', () => {
+  const cases: [string, Parameters<typeof satisfy>[0]][] = [
+    ['matchLabels', { matchLabels: { a: '1', b: '2' } }],
+    ['In picks a listed value', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['x', 'y'] }] }],
+    ['NotIn is met by leaving the key out', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['x'] }] }],
+    ['Exists sets the key', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }],
+    ['DoesNotExist leaves it out', { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'DoesNotExist' }] }],
+  ];
+  for (const [name, sel] of cases) it(`labels satisfy the selector: ${name}`, () => assert.ok(matchesSelector(sel, satisfy(sel))));
+
+  it('names a peer namespace after its kubernetes.io/metadata.name selector and declares named flow ports', () => {
+    const w = synthesize([valid({ ...TWO_TIER, peers: [{ name: 'lb', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } }, TWO_TIER.peers[1]] })]);
+    assert.ok(w.namespaces.some((n) => n.metadata.name === 'ingress'));
+    const api = w.pods.find((p) => p.metadata.name === 'app-api');
+    assert.deepStrictEqual(api?.spec?.containers?.[0]?.ports?.map((p) => p.name), ['grpc']);
+  });
+
+  it('picks an ipBlock representative inside the cidr and outside every except', () => {
+    assert.strictEqual(insideAddress('10.0.0.0/24', ['10.0.0.128/25']), '10.0.0.0');
+    assert.strictEqual(insideAddress('10.0.0.0/24', ['10.0.0.0/25']), '10.0.0.255');
+    assert.strictEqual(insideAddress('10.0.0.0/24', ['10.0.0.0/24']), undefined);
+    assert.strictEqual(insideAddress('2001:db8::/64', ['2001:db8::/65']), '2001:db8:0:0:ffff:ffff:ffff:ffff');
+  });
+});
