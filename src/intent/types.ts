@@ -56,6 +56,8 @@ export interface SegmentationIntentStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   policies?: string[];
+  /** How many workloads the policies isolate: the CRD's Workloads column (JSONPath can't count spec.workloads). */
+  workloads?: number;
   flows?: number;
 }
 
@@ -76,12 +78,16 @@ export interface Workload {
   readonly selector: LabelSelector;
 }
 
-/** A peer outside the namespace: either selectors (ANDed in one NetworkPolicyPeer) or an ipBlock, never both. */
+/**
+ * A peer outside the namespace: either selectors (ANDed in one NetworkPolicyPeer) or an ipBlock, never both.
+ * A selector peer always has a namespaceSelector: a podSelector alone would mean "pods of THIS namespace" in a
+ * NetworkPolicy, which is not what a peer is. `{}` means every namespace; podSelector absent means every pod.
+ */
 export type Peer =
   | {
       readonly kind: 'selector-peer';
       readonly name: string;
-      readonly namespaceSelector?: LabelSelector;
+      readonly namespaceSelector: LabelSelector;
       readonly podSelector?: LabelSelector;
     }
   | { readonly kind: 'ip-peer'; readonly name: string; readonly ipBlock: IPBlock };

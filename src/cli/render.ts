@@ -1,0 +1,69 @@
+/**
+ * `netseg render -f FILE|DIR... [-o yaml|json]`: the NetworkPolicies of every SegmentationIntent in the files,
+ * exactly as the operator would apply them (other kinds are ignored). Any invalid input: exit 1, every problem on
+ * stderr with its file and document, and nothing on stdout, so that a pipe into `kubectl apply` gets all or nothing.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { stringify } from 'yaml';
+import { compile } from '../compile';
+import { KIND, formatIssue, validateIntent } from '../intent';
+import type { NetworkPolicy } from '../model/kubernetes';
+import type { CliIO } from './io';
+import type { Loaded } from './load';
+import { loadManifests } from './load';
+
+export type OutputFormat = 'yaml' | 'json';
+
+export interface RenderResult {
+  readonly policies: NetworkPolicy[];
+  readonly errors: string[];
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('render')
+    .description('Print the NetworkPolicies that the SegmentationIntents in the given files compile to.')
+    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON); other kinds are ignored')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .action((opts: { filename: string[]; output: OutputFormat }) => {
+      io.setExitCode(runRender(opts.filename, opts.output, io));
+    });
+}
+
+/** The whole command without commander: returns the exit code. */
+export function runRender(paths: readonly string[], format: OutputFormat, io: Pick<CliIO, 'out' | 'err'>): number {
+  const loaded = loadManifests(paths);
+  const result = renderObjects(loaded.objects);
+  const errors = [...loaded.errors, ...result.errors];
+  if (errors.length > 0) {
+    io.err(errors.map((e) => `netseg render: ${e}\n`).join(''));
+    return 1;
+  }
+  io.out(formatPolicies(result.policies, format));
+  return 0;
+}
+
+/** Validates and compiles the intents among `objects`, in file order; policies of all intents, or all errors. */
+export function renderObjects(objects: readonly Loaded[]): RenderResult {
+  const policies: NetworkPolicy[] = [];
+  const errors: string[] = [];
+  for (const { source, object } of objects) {
+    if (object.kind !== KIND || !object.apiVersion?.startsWith('netseg.io/')) continue;
+    const result = validateIntent(object);
+    if (!result.ok) {
+      const name = typeof object.metadata?.name === 'string' ? ` ${object.metadata.name}` : '';
+      errors.push(...result.issues.map((i) => `${source}: SegmentationIntent${name}: ${formatIssue(i)}`));
+      continue;
+    }
+    policies.push(...compile(result.intent));
+  }
+  return { policies, errors };
+}
+
+export function formatPolicies(policies: readonly NetworkPolicy[], format: OutputFormat): string {
+  if (format === 'json') {
+    return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: policies }, null, 2)}\n`;
+  }
+  return policies.map((p) => `---\n${stringify(p, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+}

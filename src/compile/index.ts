@@ -1,0 +1,13 @@
+/** The compiler: ValidIntent → NetworkPolicy[], plus the marks the operator needs to own and compare them. */
+export { compile } from './compile';
+export { canonicalJSON, canonicalSelector, specHash } from './canonical';
+export {
+  INTENT_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  SPEC_HASH_ANNOTATION,
+  intentLabelValue,
+  managedLabels,
+} from './labels';
+export { NAME_MAX, policyName } from './names';
+export { DNS_PEER } from './peers';

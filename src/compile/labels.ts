@@ -1,0 +1,32 @@
+/**
+ * The marks netseg puts on every object it generates, in one place: the operator selects its policies by these
+ * labels and detects drift with the spec-hash annotation, so compile and operator must agree on them.
+ */
+import { shortHash } from './hash';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'netseg-operator';
+/** Value: intentLabelValue(intent name), which is the name itself unless it is longer than 63 characters. */
+export const INTENT_LABEL = 'netseg.io/intent';
+/** Value: specHash(policy), hex sha256 of the policy's normalised spec (see ./canonical.ts). */
+export const SPEC_HASH_ANNOTATION = 'netseg.io/spec-hash';
+
+/** Label values are at most 63 characters; intent names (DNS subdomains) may have 253. */
+const LABEL_VALUE_MAX = 63;
+const HASH_LENGTH = 8;
+
+/**
+ * The `netseg.io/intent` label value for an intent name: the name when it fits, else its first 54 characters
+ * (trailing "-" and "." removed) + "-" + 8 hex characters of sha256(name). Deterministic and collision-resistant,
+ * but not reversible: the operator must compare with intentLabelValue(name), never with the name itself.
+ */
+export function intentLabelValue(intentName: string): string {
+  if (intentName.length <= LABEL_VALUE_MAX) return intentName;
+  const head = intentName.slice(0, LABEL_VALUE_MAX - HASH_LENGTH - 1).replace(/[-.]+$/, '');
+  return `${head}-${shortHash(intentName)}`;
+}
+
+/** The labels of every object generated for an intent. Nothing is copied from the intent's own labels. */
+export function managedLabels(intentName: string): Record<string, string> {
+  return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INTENT_LABEL]: intentLabelValue(intentName) };
+}

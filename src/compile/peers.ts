@@ -1,0 +1,64 @@
+/** Endpoints of an intent as NetworkPolicy peers, each with a canonical key for merging and sorting. */
+import type { IPBlock, NetworkPolicyPeer } from '../model/kubernetes';
+import type { Endpoint } from '../intent/types';
+import { formatCidr, parseCidr } from '../intent/syntax';
+import { byString, canonicalSelector } from './canonical';
+
+/** A peer, its canonical JSON (`key`), and its position among the intent's peers sorted by key. */
+export interface KeyedPeer {
+  readonly key: string;
+  readonly peer: NetworkPolicyPeer;
+  readonly rank: number;
+}
+
+/**
+ * Cluster DNS as most distributions label it (kube-dns and CoreDNS deployments both carry k8s-app=kube-dns)
+ * in the namespace named kube-system. Both selectors, ANDed: a pod elsewhere that copies the label gets nothing.
+ */
+export const DNS_PEER: NetworkPolicyPeer = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+};
+
+export function keyed(peer: NetworkPolicyPeer, key = JSON.stringify(peer)): KeyedPeer {
+  return { key, peer, rank: 0 };
+}
+
+/** A workload is a podSelector peer (this namespace); a selector peer ANDs both selectors in ONE peer entry. */
+export function peerOf(endpoint: Endpoint): NetworkPolicyPeer {
+  switch (endpoint.kind) {
+    case 'workload':
+      return { podSelector: canonicalSelector(endpoint.selector) };
+    case 'selector-peer':
+      return endpoint.podSelector
+        ? {
+            namespaceSelector: canonicalSelector(endpoint.namespaceSelector),
+            podSelector: canonicalSelector(endpoint.podSelector),
+          }
+        : { namespaceSelector: canonicalSelector(endpoint.namespaceSelector) };
+    case 'ip-peer':
+      return { ipBlock: canonicalIpBlock(endpoint.ipBlock) };
+  }
+}
+
+function canonicalIpBlock(block: IPBlock): IPBlock {
+  const except = [...new Set((block.except ?? []).map(canonicalCidr))].sort(byString);
+  const cidr = canonicalCidr(block.cidr);
+  return except.length > 0 ? { cidr, except } : { cidr };
+}
+
+/** Bounded memo of canonicalCidr: intents name few networks, and parsing with BigInt is comparatively slow. */
+const cidrMemo = new Map<string, string>();
+const CIDR_MEMO_MAX = 4096;
+
+/** One spelling per network ("2001:DB8:0::/32" → "2001:db8::/32"); text that doesn't parse is kept as is. */
+function canonicalCidr(text: string): string {
+  let canonical = cidrMemo.get(text);
+  if (canonical === undefined) {
+    const parsed = parseCidr(text);
+    canonical = typeof parsed === 'string' ? text : formatCidr(parsed);
+    if (cidrMemo.size >= CIDR_MEMO_MAX) cidrMemo.clear();
+    cidrMemo.set(text, canonical);
+  }
+  return canonical;
+}

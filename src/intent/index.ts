@@ -1,0 +1,4 @@
+/** The SegmentationIntent API: types, size limits, and validation (the only way to obtain a ValidIntent). */
+export * from './types';
+export { LIMITS } from './limits';
+export { validateIntent, formatIssue } from './validate';

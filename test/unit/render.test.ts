@@ -1,0 +1,118 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { memoryIO } from '../../src/cli/io';
+import { main } from '../../src/cli/main';
+import { runRender } from '../../src/cli/render';
+import type { NetworkPolicy } from '../../src/model/kubernetes';
+
+const INTENT = `apiVersion: netseg.io/v1alpha1
+kind: SegmentationIntent
+metadata: {name: shop, namespace: shop}
+spec:
+  workloads:
+    - {name: web, selector: {matchLabels: {app: web}}}
+    - {name: api, selector: {matchLabels: {app: api}}}
+  flows:
+    - {from: web, to: api, ports: [{port: 8080}]}
+`;
+const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: web}}
+`;
+const BROKEN = `apiVersion: netseg.io/v1alpha1
+kind: SegmentationIntent
+metadata: {name: bad, namespace: shop}
+spec:
+  workloads:
+    - {name: web, selector: {matchLabels: {app: web}}}
+  flows:
+    - {from: web, to: apii, ports: [{port: 0}]}
+`;
+
+describe('netseg render', () => {
+  let dir: string;
+  const file = (name: string, text: string): string => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, text);
+    return p;
+  };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-render-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function netseg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const io = memoryIO();
+    const code = await main(['node', 'netseg', ...args], io);
+    return { code, stdout: io.stdout, stderr: io.stderr };
+  }
+
+  it('prints the policies of every intent as multi-document YAML by default, ignoring other kinds', async () => {
+    const r = await netseg('render', '-f', file('all.yaml', `${POD}---\n${INTENT}`));
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => (Array.isArray(d) ? d : d.toJS()) as NetworkPolicy);
+    assert.deepEqual(docs.map((d) => d.metadata.name), ['shop-api-ingress', 'shop-web-ingress']);
+    assert.ok(docs.every((d) => d.kind === 'NetworkPolicy'));
+  });
+
+  it('prints a v1 List with -o json', async () => {
+    const r = await netseg('render', '-f', file('i.yaml', INTENT), '-o', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as { apiVersion: string; kind: string; items: NetworkPolicy[] };
+    assert.equal(list.apiVersion, 'v1');
+    assert.equal(list.kind, 'List');
+    assert.deepEqual(list.items.map((p) => p.metadata.name), ['shop-api-ingress', 'shop-web-ingress']);
+  });
+
+  it('reads folders recursively and in name order', async () => {
+    fs.mkdirSync(path.join(dir, 'sub'));
+    file('sub/b.yaml', INTENT.replace(/shop/g, 'zoo'));
+    file('a.yaml', INTENT);
+    const r = await netseg('render', '-f', dir, '-o', 'json');
+    const names = (JSON.parse(r.stdout) as { items: NetworkPolicy[] }).items.map((p) => p.metadata.name);
+    assert.deepEqual(names, ['shop-api-ingress', 'shop-web-ingress', 'zoo-api-ingress', 'zoo-web-ingress']);
+  });
+
+  it('exits 1 on an invalid intent, naming file, document and path of every error, and prints nothing on stdout', async () => {
+    const f = file('mixed.yaml', `${INTENT}---\n${BROKEN}`);
+    const r = await netseg('render', '-f', f);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.deepEqual(lines, [
+      `netseg render: ${f}#2: SegmentationIntent bad: spec.flows[0].to: unknown workload or peer "apii" (known: web)`,
+      `netseg render: ${f}#2: SegmentationIntent bad: spec.flows[0].ports[0].port: must be a port number 1-65535 or a port name, not the number 0`,
+    ]);
+  });
+
+  it('exits 1 on unreadable YAML and on a missing file, printing nothing on stdout', () => {
+    const io = memoryIO();
+    const code = runRender([file('bad.yaml', 'a: [unclosed'), path.join(dir, 'missing.yaml')], 'yaml', io);
+    assert.equal(code, 1);
+    assert.equal(io.stdout, '');
+    assert.match(io.stderr, /bad\.yaml#1: not valid YAML/);
+    assert.match(io.stderr, /missing\.yaml: no such file or folder/);
+  });
+
+  it('prints nothing and exits 0 when the files hold no intent', () => {
+    const io = memoryIO();
+    assert.equal(runRender([file('pod.yaml', POD)], 'yaml', io), 0);
+    assert.equal(io.stdout, '');
+  });
+
+  it('refuses an output format other than yaml and json as a usage error', async () => {
+    const r = await netseg('render', '-f', file('i.yaml', INTENT), '-o', 'xml');
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+  });
+
+  it('renders byte-identical output on every run', async () => {
+    const f = file('i.yaml', INTENT);
+    const a = await netseg('render', '-f', f);
+    const b = await netseg('render', '-f', f);
+    assert.equal(a.stdout, b.stdout);
+  });
+});
