@@ -1,0 +1,278 @@
+/**
+ * The typed slice of the Kubernetes API that netseg's operator uses, over client-node 0.20's positional calls.
+ * Every call: (1) is counted by verb and HTTP code through the injected observer (metrics, and the tests'
+ * write counter), (2) rethrows failures as ApiError, (3) returns plain JSON shapes from src/model, never
+ * client-node's classes (whose Dates and undefined-valued keys would upset comparisons).
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { NetworkPolicy } from '../model/kubernetes';
+import type { SegmentationIntent, SegmentationIntentStatus } from '../intent/types';
+import { GROUP, PLURAL, VERSION } from '../intent/types';
+import { ApiError, codeLabel, isNotFound, toApiError } from './errors';
+import type { ApiErrorContext, Verb } from './errors';
+
+export type ApiObserver = (verb: Verb, resource: string, code: string) => void;
+
+export const FIELD_MANAGER = 'netseg-operator';
+const PAGE = 500;
+
+export interface LeaseObject {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+export interface EventObject {
+  readonly involved: SegmentationIntent;
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  readonly now: Date;
+}
+
+function keepAlive(options: { forever?: boolean }): void {
+  options.forever = true;
+}
+
+function plain<T>(x: unknown): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+export function isWrite(verb: Verb): boolean {
+  return verb === 'create' || verb === 'update' || verb === 'patch' || verb === 'delete';
+}
+
+export class Kube {
+  private readonly net: k8s.NetworkingV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly core: k8s.CoreV1Api;
+  private readonly coord: k8s.CoordinationV1Api;
+
+  constructor(
+    readonly kc: k8s.KubeConfig,
+    private readonly observe: ApiObserver = () => undefined,
+  ) {
+    this.net = kc.makeApiClient(k8s.NetworkingV1Api);
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.coord = kc.makeApiClient(k8s.CoordinationV1Api);
+    // client-node 0.20's `request` opens a new TLS connection per call unless told to keep them alive: at
+    // thousands of intents the handshakes dominate (on both sides).
+    for (const api of [this.net, this.custom, this.core, this.coord]) api.addInterceptor(keepAlive);
+  }
+
+  private async call<T>(ctx: ApiErrorContext, fn: () => Promise<{ body: T; response: { statusCode?: number } }>): Promise<T> {
+    try {
+      const r = await fn();
+      this.observe(ctx.verb, ctx.kind, String(r.response.statusCode ?? 200));
+      return r.body;
+    } catch (e) {
+      const err = toApiError(e, ctx);
+      this.observe(ctx.verb, ctx.kind, codeLabel(err));
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ intents
+
+  async getIntent(namespace: string, name: string): Promise<SegmentationIntent | undefined> {
+    const ctx: ApiErrorContext = { verb: 'get', kind: KIND_INTENT, namespace, name };
+    try {
+      const body = await this.call(ctx, () => this.custom.getNamespacedCustomObject(GROUP, VERSION, namespace, PLURAL, name));
+      return plain<SegmentationIntent>(body);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every intent of one namespace (or all): all pages or an error, never a partial list. */
+  async listIntents(namespace?: string): Promise<SegmentationIntent[]> {
+    const ctx: ApiErrorContext = { verb: 'list', kind: KIND_INTENT, namespace };
+    return this.paginate<SegmentationIntent>(ctx, (cont) =>
+      namespace
+        ? this.custom.listNamespacedCustomObject(GROUP, VERSION, namespace, PLURAL, undefined, undefined, cont, undefined, undefined, PAGE)
+        : this.custom.listClusterCustomObject(GROUP, VERSION, PLURAL, undefined, undefined, cont, undefined, undefined, PAGE),
+    );
+  }
+
+  /** Replaces the status subresource, guarded by the intent's resourceVersion (409 if it changed meanwhile). */
+  async replaceIntentStatus(intent: SegmentationIntent, status: SegmentationIntentStatus): Promise<void> {
+    const { name = '', namespace = '', resourceVersion } = intent.metadata;
+    const ctx: ApiErrorContext = { verb: 'update', kind: `${KIND_INTENT}/status`, namespace, name };
+    const body = { apiVersion: intent.apiVersion, kind: intent.kind, metadata: { name, namespace, resourceVersion }, status };
+    await this.call(ctx, () =>
+      this.custom.replaceNamespacedCustomObjectStatus(GROUP, VERSION, namespace, PLURAL, name, body, undefined, FIELD_MANAGER),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------- NetworkPolicies
+
+  /** By label selector, in one namespace or all; all pages or an error. */
+  async listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]> {
+    const ctx: ApiErrorContext = { verb: 'list', kind: KIND_POLICY, namespace };
+    return this.paginate<NetworkPolicy>(ctx, async (cont) => {
+      const r = namespace
+        ? await this.net.listNamespacedNetworkPolicy(namespace, undefined, undefined, cont, undefined, labelSelector, PAGE)
+        : await this.net.listNetworkPolicyForAllNamespaces(undefined, cont, undefined, labelSelector, PAGE);
+      return { response: r.response, body: plain<{ items: NetworkPolicy[]; metadata?: { continue?: string } }>(r.body) };
+    }).then((items) => items.map(withKind));
+  }
+
+  async getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {
+    const ctx: ApiErrorContext = { verb: 'get', kind: KIND_POLICY, namespace, name };
+    try {
+      return withKind(plain<NetworkPolicy>(await this.call(ctx, () => this.net.readNamespacedNetworkPolicy(name, namespace))));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async createPolicy(p: NetworkPolicy): Promise<void> {
+    const { name, namespace = '' } = p.metadata;
+    const ctx: ApiErrorContext = { verb: 'create', kind: KIND_POLICY, namespace, name };
+    await this.call(ctx, () => this.net.createNamespacedNetworkPolicy(namespace, p as k8s.V1NetworkPolicy, undefined, undefined, FIELD_MANAGER));
+  }
+
+  /** PUT with the resourceVersion in `p`: a concurrent change makes it fail with 409 instead of being lost. */
+  async replacePolicy(p: NetworkPolicy): Promise<void> {
+    const { name = '', namespace = '' } = p.metadata;
+    const ctx: ApiErrorContext = { verb: 'update', kind: KIND_POLICY, namespace, name };
+    await this.call(ctx, () => this.net.replaceNamespacedNetworkPolicy(name, namespace, p as k8s.V1NetworkPolicy, undefined, undefined, FIELD_MANAGER));
+  }
+
+  /**
+   * Deletes only the very object that was read (uid precondition), so a foreign policy re-created under the
+   * same name in between is never deleted. NotFound is success: the goal is reached.
+   */
+  async deletePolicy(p: NetworkPolicy): Promise<void> {
+    const { name = '', namespace = '', uid } = p.metadata;
+    const ctx: ApiErrorContext = { verb: 'delete', kind: KIND_POLICY, namespace, name };
+    const body: k8s.V1DeleteOptions = uid ? { preconditions: { uid } } : {};
+    try {
+      await this.call(ctx, () => this.net.deleteNamespacedNetworkPolicy(name, namespace, undefined, undefined, undefined, undefined, undefined, body));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- events, namespaces
+
+  async createEvent(e: EventObject): Promise<void> {
+    const { name = '', namespace = '', uid, resourceVersion } = e.involved.metadata;
+    const ctx: ApiErrorContext = { verb: 'create', kind: 'Event', namespace, name };
+    const body: k8s.CoreV1Event = {
+      metadata: { name: `${name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace },
+      involvedObject: { apiVersion: e.involved.apiVersion, kind: e.involved.kind, name, namespace, uid, resourceVersion },
+      type: e.type,
+      reason: e.reason,
+      message: e.message.slice(0, 1024),
+      source: { component: FIELD_MANAGER },
+      reportingComponent: FIELD_MANAGER,
+      count: 1,
+      firstTimestamp: e.now,
+      lastTimestamp: e.now,
+    };
+    await this.call(ctx, () => this.core.createNamespacedEvent(namespace, body));
+  }
+
+  async listNamespaceNames(labelSelector: string): Promise<string[]> {
+    const ctx: ApiErrorContext = { verb: 'list', kind: 'Namespace' };
+    const items = await this.paginate<{ metadata?: { name?: string } }>(ctx, async (cont) => {
+      const r = await this.core.listNamespace(undefined, undefined, cont, undefined, labelSelector, PAGE);
+      return { response: r.response, body: plain<{ items: { metadata?: { name?: string } }[]; metadata?: { continue?: string } }>(r.body) };
+    });
+    return items.map((n) => n.metadata?.name ?? '').filter((n) => n !== '');
+  }
+
+  // -------------------------------------------------------------------------------------------- leases
+
+  async getLease(namespace: string, name: string): Promise<LeaseObject | undefined> {
+    const ctx: ApiErrorContext = { verb: 'get', kind: 'Lease', namespace, name };
+    try {
+      return plain<LeaseObject>(await this.call(ctx, () => this.coord.readNamespacedLease(name, namespace)));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async createLease(lease: LeaseObject): Promise<LeaseObject> {
+    const { name, namespace } = lease.metadata;
+    const ctx: ApiErrorContext = { verb: 'create', kind: 'Lease', namespace, name };
+    return plain<LeaseObject>(await this.call(ctx, () => this.coord.createNamespacedLease(namespace, lease as unknown as k8s.V1Lease)));
+  }
+
+  async replaceLease(lease: LeaseObject): Promise<LeaseObject> {
+    const { name, namespace } = lease.metadata;
+    const ctx: ApiErrorContext = { verb: 'update', kind: 'Lease', namespace, name };
+    return plain<LeaseObject>(await this.call(ctx, () => this.coord.replaceNamespacedLease(name, namespace, lease as unknown as k8s.V1Lease)));
+  }
+
+  // ---------------------------------------------------------------------------------------------- paging
+
+  private async paginate<T>(ctx: ApiErrorContext, page: PageFn): Promise<T[]> {
+    return (await this.paginateWithVersion<T>(ctx, page)).items;
+  }
+
+  /** All pages of one consistent snapshot (continue tokens pin the first page's resourceVersion). */
+  private async paginateWithVersion<T>(ctx: ApiErrorContext, page: PageFn): Promise<{ items: T[]; resourceVersion: string }> {
+    const out: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    do {
+      const body = (await this.call(ctx, () => page(cont))) as ListBody<T>;
+      if (!Array.isArray(body.items)) throw new ApiError(500, 'MalformedList', ctx, { detail: 'list without items' });
+      out.push(...plain<T[]>(body.items));
+      resourceVersion ||= body.metadata?.resourceVersion ?? '';
+      cont = body.metadata?.continue || undefined;
+    } while (cont);
+    return { items: out, resourceVersion };
+  }
+
+  /** A list for a watch to start from: the items and the collection's resourceVersion. */
+  async listForWatch<T>(target: { kind: string; namespace?: string; labelSelector?: string }): Promise<{ items: T[]; resourceVersion: string }> {
+    const { kind, namespace, labelSelector } = target;
+    const ctx: ApiErrorContext = { verb: 'list', kind, namespace };
+    return this.paginateWithVersion<T>(ctx, (cont) => this.listPage(target, cont, { namespace, labelSelector }));
+  }
+
+  private listPage(target: { kind: string }, cont: string | undefined, o: { namespace?: string; labelSelector?: string }): ReturnType<PageFn> {
+    const { namespace: ns, labelSelector: sel } = o;
+    switch (target.kind) {
+      case KIND_INTENT:
+        return ns
+          ? this.custom.listNamespacedCustomObject(GROUP, VERSION, ns, PLURAL, undefined, undefined, cont, undefined, sel, PAGE)
+          : this.custom.listClusterCustomObject(GROUP, VERSION, PLURAL, undefined, undefined, cont, undefined, sel, PAGE);
+      case KIND_POLICY:
+        return ns
+          ? this.net.listNamespacedNetworkPolicy(ns, undefined, undefined, cont, undefined, sel, PAGE)
+          : this.net.listNetworkPolicyForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case 'Namespace':
+        return this.core.listNamespace(undefined, undefined, cont, undefined, sel, PAGE);
+      default:
+        return Promise.reject(new Error(`no lister for ${target.kind}`));
+    }
+  }
+}
+
+type PageFn = (cont: string | undefined) => Promise<{ body: unknown; response: { statusCode?: number } }>;
+
+interface ListBody<T> {
+  items?: T[];
+  metadata?: { continue?: string; resourceVersion?: string };
+}
+
+export const KIND_INTENT = 'SegmentationIntent';
+export const KIND_POLICY = 'NetworkPolicy';
+
+/** Lists omit each item's kind and apiVersion; the model (and compile's output) carries them. */
+function withKind(p: NetworkPolicy): NetworkPolicy {
+  return { ...p, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' };
+}

@@ -1,0 +1,31 @@
+/**
+ * Every machine-readable reason netseg puts on a condition or an Event, in one place: conditions, events,
+ * docs and CLI output must agree on the spelling, and a test can enumerate them.
+ */
+export const Reason = {
+  Reconciled: 'Reconciled',
+  InvalidSpec: 'InvalidSpec',
+  NameConflict: 'NameConflict',
+  ApiError: 'ApiError',
+  DryRun: 'DryRun',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** Event reasons: what was done (Normal) or what went wrong (Warning). */
+export const EventReason = {
+  PolicyCreated: 'PolicyCreated',
+  PolicyUpdated: 'PolicyUpdated',
+  PolicyDeleted: 'PolicyDeleted',
+  DriftCorrected: 'DriftCorrected',
+  InvalidSpec: Reason.InvalidSpec,
+  NameConflict: Reason.NameConflict,
+  ApiError: Reason.ApiError,
+  DryRun: Reason.DryRun,
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];
+
+export const ConditionType = {
+  Ready: 'Ready',
+  Degraded: 'Degraded',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];

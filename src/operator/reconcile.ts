@@ -1,0 +1,184 @@
+/**
+ * reconcile(key): level-based, re-reads everything, safe to run any number of times.
+ *   gather (intent + the policies carrying its labels) → plan (pure diff of compile's output) → apply → status.
+ * Safety rules (API.md): an invalid intent keeps what it owns; nothing is deleted unless the list it was
+ * computed from succeeded; a policy not owned by this intent (labels + controller ownerReference uid) is never
+ * written; creates and updates go before deletes so a change never passes through "fewer policies" (an
+ * unselected pod is wide open, so deleting first would briefly allow everything).
+ */
+import type { Logger } from 'winston';
+import { compile } from '../compile';
+import { formatIssue, validateIntent } from '../intent';
+import type { SegmentationIntent, ValidIntent } from '../intent/types';
+import type { NetworkPolicy } from '../model/kubernetes';
+import { ApiError, isAlreadyExists, isConflict } from '../kube/errors';
+import type { EventObject } from '../kube/client';
+import { statusEqual } from './conditions';
+import { intentSelector, parseKey } from './ownership';
+import { diff, ownedBy, updateBody } from './plan';
+import type { IntentRef, Plan } from './plan';
+import { EventReason } from './reasons';
+import { nextStatus, transitionEvent } from './status';
+import type { Outcome, StatusEvent } from './status';
+
+/** The API calls reconcile needs: src/kube's Kube implements it; unit tests may pass an in-memory fake. */
+export interface KubeApi {
+  getIntent(namespace: string, name: string): Promise<SegmentationIntent | undefined>;
+  listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]>;
+  createPolicy(p: NetworkPolicy): Promise<void>;
+  replacePolicy(p: NetworkPolicy): Promise<void>;
+  deletePolicy(p: NetworkPolicy): Promise<void>;
+  replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>): Promise<void>;
+  createEvent(e: EventObject): Promise<void>;
+}
+
+export interface Deps {
+  readonly kube: KubeApi;
+  readonly now: () => Date;
+  readonly log: Logger;
+  readonly onDriftCorrected?: (count: number) => void;
+}
+
+export type ReconcileResult = 'reconciled' | 'gone' | 'invalid' | 'conflict' | 'dryrun';
+
+export interface ReconcileOutcome {
+  readonly result: ReconcileResult;
+  /** A timed recheck (a name conflict may clear without any event we watch). */
+  readonly requeueAfterMs?: number;
+}
+
+const CONFLICT_RECHECK_MS = 30_000;
+
+export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome> {
+  const { namespace, name } = parseKey(key);
+  const intent = await d.kube.getIntent(namespace, name);
+  // Gone or going: kube-controller-manager's GC removes owned policies, the sweep catches the rest.
+  if (!intent || intent.metadata.deletionTimestamp) return { result: 'gone' };
+  try {
+    const outcome = await act(intent, d);
+    await writeStatus(intent, outcome, d);
+    return resultOf(outcome);
+  } catch (e) {
+    await reportFailure(intent, e, d);
+    throw e;
+  }
+}
+
+function refOf(intent: SegmentationIntent): IntentRef {
+  const { name = '', namespace = '', uid = '' } = intent.metadata;
+  return { name, namespace, uid };
+}
+
+async function act(intent: SegmentationIntent, d: Deps): Promise<Outcome> {
+  const ref = refOf(intent);
+  const validation = validateIntent(intent);
+  const current = await d.kube.listPolicies(ref.namespace, intentSelector(ref.name));
+  const flows = intent.spec?.flows?.length ?? 0;
+  if (!validation.ok) {
+    const kept = current.filter((p) => ownedBy(p, ref)).map((p) => p.metadata.name ?? '');
+    return { kind: 'InvalidSpec', kept, issues: validation.issues.map(formatIssue).join('; '), flows };
+  }
+  const plan = diff(compile(validation.intent), current, ref);
+  const desiredNames = (p: Plan): string[] => [...p.unchanged, ...p.update.map((u) => name(u.desired)), ...p.create.map(name)];
+  if (validation.intent.enforcement === 'DryRun') {
+    d.log.info('dry run', { create: plan.create.length, update: plan.update.length, delete: plan.delete.length });
+    return { kind: 'DryRun', policies: desiredNames(plan), conflicts: plan.conflicts, flows: validation.intent.flows.length, wouldChange: summary(plan) };
+  }
+  const clashes = await applyPlan(plan, intent, validation.intent, d);
+  const conflicts = [...plan.conflicts, ...clashes].sort();
+  const policies = desiredNames(plan).filter((n) => !clashes.includes(n));
+  return { kind: 'Reconciled', policies, conflicts, flows: validation.intent.flows.length };
+}
+
+function name(p: NetworkPolicy): string {
+  return p.metadata.name ?? '';
+}
+
+function summary(p: Plan): string {
+  const part = (verb: string, names: string[]): string => `${verb} ${names.length}${names.length ? ` (${names.join(', ')})` : ''}`;
+  return [part('would create', p.create.map(name)), part('update', p.update.map((u) => name(u.desired))), part('delete', p.delete.map(name))].join(', ');
+}
+
+/** Applies the plan; returns the names whose create found a foreign object (409 AlreadyExists). */
+async function applyPlan(plan: Plan, intent: SegmentationIntent, valid: ValidIntent, d: Deps): Promise<string[]> {
+  const clashes: string[] = [];
+  const create = async (p: NetworkPolicy): Promise<void> => {
+    await d.kube.createPolicy(p).catch((e: unknown) => {
+      if (!isAlreadyExists(e)) throw e;
+      clashes.push(name(p));
+    });
+  };
+  await settleAll([...plan.create.map(create), ...plan.update.map((u) => d.kube.replacePolicy(updateBody(u.desired, u.current)))]);
+  await settleAll(plan.delete.map((p) => d.kube.deletePolicy(p)));
+  const created = plan.create.map(name).filter((n) => !clashes.includes(n));
+  await emitActionEvents(intent, { created, plan, restored: restoredNames(intent, valid, created) }, d);
+  return clashes;
+}
+
+/** Runs all, then throws the first failure: one failing write doesn't stop the others from being attempted. */
+async function settleAll(work: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Created again although the status says we already had it for this generation: someone deleted it. */
+function restoredNames(intent: SegmentationIntent, valid: ValidIntent, created: string[]): string[] {
+  const st = intent.status;
+  if (!st || st.observedGeneration !== valid.generation) return [];
+  const had = new Set(st.policies ?? []);
+  return created.filter((n) => had.has(n));
+}
+
+async function emitActionEvents(intent: SegmentationIntent, a: { created: string[]; plan: Plan; restored: string[] }, d: Deps): Promise<void> {
+  const drifted = [...a.plan.update.filter((u) => u.drift).map((u) => name(u.desired)), ...a.restored].sort();
+  if (drifted.length > 0) d.onDriftCorrected?.(drifted.length);
+  const list = (verb: string, names: string[]): string => `${verb} ${names.length} NetworkPolicies: ${names.join(', ')}`;
+  const events: StatusEvent[] = [];
+  if (a.created.length) events.push({ type: 'Normal', reason: EventReason.PolicyCreated, message: list('created', a.created) });
+  if (a.plan.update.length) events.push({ type: 'Normal', reason: EventReason.PolicyUpdated, message: list('updated', a.plan.update.map((u) => name(u.desired))) });
+  if (a.plan.delete.length) events.push({ type: 'Normal', reason: EventReason.PolicyDeleted, message: list('deleted', a.plan.delete.map(name)) });
+  if (drifted.length) events.push({ type: 'Warning', reason: EventReason.DriftCorrected, message: list('restored out-of-band changes to', drifted) });
+  for (const e of events) await emit(intent, e, d);
+}
+
+/** Events are best-effort, as client-go's recorder makes them: a failed Event never fails a reconcile. */
+async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promise<void> {
+  await d.kube.createEvent({ involved: intent, ...e, now: d.now() }).catch((err: unknown) =>
+    d.log.warn('could not record event', { reason: e.reason, error: String(err) }),
+  );
+}
+
+async function writeStatus(intent: SegmentationIntent, o: Outcome, d: Deps): Promise<void> {
+  const next = nextStatus(intent.status, o, { now: d.now(), generation: intent.metadata.generation });
+  if (statusEqual(intent.status, next)) return;
+  await d.kube.replaceIntentStatus(intent, next);
+  d.log.info('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, policies: next.policies?.length });
+  const ev = transitionEvent(intent.status, next);
+  if (ev) await emit(intent, ev, d);
+}
+
+function resultOf(o: Outcome): ReconcileOutcome {
+  switch (o.kind) {
+    case 'InvalidSpec':
+      return { result: 'invalid' };
+    case 'DryRun':
+      return { result: 'dryrun' };
+    case 'Reconciled':
+      return o.conflicts.length > 0 ? { result: 'conflict', requeueAfterMs: CONFLICT_RECHECK_MS } : { result: 'reconciled' };
+    case 'ApiError':
+      return { result: 'reconciled' };
+  }
+}
+
+/**
+ * Surfaces a failure on the intent (ApiError condition, on transition an Event) before the queue retries it.
+ * Not for conflicts (routine optimistic-concurrency retries) nor when the apiserver can't be reached at all.
+ */
+async function reportFailure(intent: SegmentationIntent, e: unknown, d: Deps): Promise<void> {
+  if (!(e instanceof ApiError) || isConflict(e) || e.code === 0) return;
+  const message = `${e.verb} ${e.kind} ${e.objectName ?? ''}: ${e.code} ${e.reason}`.replace(/\s+:/, ':');
+  await writeStatus(intent, { kind: 'ApiError', message }, d).catch((err: unknown) =>
+    d.log.warn('could not record the API error on the status', { error: String(err) }),
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * Pure: what the intent's status and transition Events should be after a reconcile. Messages are deterministic
+ * (no times, sorted names) so that an unchanged world yields a byte-equal status and no write.
+ */
+import type { Condition } from '../model/kubernetes';
+import type { SegmentationIntentStatus } from '../intent/types';
+import { findCondition, setCondition } from './conditions';
+import type { NewCondition } from './conditions';
+import { ConditionType, Reason } from './reasons';
+
+export type Outcome =
+  | { readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number }
+  | { readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly wouldChange: string }
+  | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number }
+  | { readonly kind: 'ApiError'; readonly message: string };
+
+export interface StatusEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+function conditionsFor(o: Outcome): [NewCondition, NewCondition] {
+  const ready = (status: Condition['status'], reason: string, message: string): NewCondition => ({ type: ConditionType.Ready, status, reason, message });
+  const degraded = (status: Condition['status'], reason: string, message: string): NewCondition => ({ type: ConditionType.Degraded, status, reason, message });
+  switch (o.kind) {
+    case 'Reconciled':
+      if (o.conflicts.length > 0) {
+        const m = conflictMessage(o.conflicts);
+        return [ready('False', Reason.NameConflict, m), degraded('True', Reason.NameConflict, m)];
+      }
+      return [ready('True', Reason.Reconciled, `${o.policies.length} NetworkPolicies enforce ${o.flows} flows`), degraded('False', Reason.Reconciled, 'all policies applied')];
+    case 'DryRun':
+      return [
+        ready('False', Reason.DryRun, `dry run, nothing applied or deleted: ${o.wouldChange}`),
+        o.conflicts.length > 0 ? degraded('True', Reason.NameConflict, conflictMessage(o.conflicts)) : degraded('False', Reason.DryRun, 'dry run'),
+      ];
+    case 'InvalidSpec':
+      return [
+        ready('False', Reason.InvalidSpec, `invalid spec, existing policies kept: ${o.issues}`),
+        degraded('True', Reason.InvalidSpec, o.issues),
+      ];
+    case 'ApiError':
+      return [ready('False', Reason.ApiError, o.message), degraded('True', Reason.ApiError, o.message)];
+  }
+}
+
+function conflictMessage(names: readonly string[]): string {
+  return `NetworkPolicies exist that this intent does not own, left untouched: ${names.join(', ')}`;
+}
+
+function policiesOf(o: Outcome, prev: SegmentationIntentStatus | undefined): string[] {
+  switch (o.kind) {
+    case 'Reconciled':
+    case 'DryRun':
+      return [...o.policies].sort();
+    case 'InvalidSpec':
+      return [...o.kept].sort();
+    case 'ApiError':
+      return [...(prev?.policies ?? [])];
+  }
+}
+
+function flowsOf(o: Outcome, prev: SegmentationIntentStatus | undefined): number {
+  return o.kind === 'ApiError' ? (prev?.flows ?? 0) : o.flows;
+}
+
+export function nextStatus(prev: SegmentationIntentStatus | undefined, o: Outcome, at: { now: Date; generation?: number }): SegmentationIntentStatus {
+  const [ready, degraded] = conditionsFor(o);
+  let conditions = setCondition(prev?.conditions, ready, at);
+  conditions = setCondition(conditions, degraded, at);
+  const status: SegmentationIntentStatus = { conditions, policies: policiesOf(o, prev), flows: flowsOf(o, prev) };
+  // An API error says nothing about the current generation: keep the generation last fully observed.
+  const observed = o.kind === 'ApiError' ? prev?.observedGeneration : at.generation;
+  if (observed !== undefined) status.observedGeneration = observed;
+  return status;
+}
+
+/** A Warning (or the DryRun notice) when the Ready condition changes reason or the spec changes, not every pass. */
+export function transitionEvent(prev: SegmentationIntentStatus | undefined, next: SegmentationIntentStatus): StatusEvent | undefined {
+  const before = findCondition(prev?.conditions, ConditionType.Ready);
+  const after = findCondition(next.conditions, ConditionType.Ready);
+  if (!after || after.reason === Reason.Reconciled) return undefined;
+  const changed = !before || before.reason !== after.reason || before.message !== after.message;
+  if (!changed) return undefined;
+  return { type: after.reason === Reason.DryRun ? 'Normal' : 'Warning', reason: after.reason, message: after.message };
+}

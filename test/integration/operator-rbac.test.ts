@@ -1,0 +1,81 @@
+/**
+ * The operator running as the ServiceAccount of deploy/rbac/ (a real token from the TokenRequest API, with the
+ * apiserver's --authorization-mode=RBAC) does its whole main flow: proof that the ClusterRole and the Lease
+ * Role grant every verb it uses.
+ */
+import { strict as assert } from 'assert';
+import * as crypto from 'crypto';
+import * as path from 'path';
+import * as k8s from '@kubernetes/client-node';
+import type { Cluster } from './cluster';
+import { REPO_ROOT, eventually, freshNamespace, kubectl, useCluster } from './cluster';
+import type { CountedOperator } from './operator.support';
+import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec } from './operator.support';
+
+async function serviceAccountKubeConfig(admin: k8s.KubeConfig): Promise<k8s.KubeConfig> {
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  const r = await core.createNamespacedServiceAccountToken('netseg-operator', 'netseg-system', { spec: { audiences: [], expirationSeconds: 3600 } });
+  const token = r.body.status?.token;
+  assert.ok(token, 'TokenRequest returned no token');
+  const cluster = admin.getCurrentCluster();
+  assert.ok(cluster);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'test', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
+    users: [{ name: 'netseg-operator', token }],
+    contexts: [{ name: 'sa', cluster: 'test', user: 'netseg-operator' }],
+    currentContext: 'sa',
+  });
+  return kc;
+}
+
+describe('operator as its ServiceAccount with deploy/rbac (integration)', function () {
+  this.timeout(120_000);
+  let cluster: Cluster;
+  let view: ClusterView;
+  let saKc: k8s.KubeConfig;
+  let ns: { name: string; cleanup: () => Promise<void> };
+  let op: CountedOperator | undefined;
+  const leaseName = `netseg-rbac-${crypto.randomBytes(3).toString('hex')}`;
+
+  before(async function () {
+    this.timeout(60 * 60 * 1000);
+    cluster = await useCluster();
+    view = new ClusterView(cluster.kc);
+    await kubectl(cluster, ['apply', '-k', path.join(REPO_ROOT, 'deploy', 'rbac')]);
+    saKc = await serviceAccountKubeConfig(cluster.kc);
+    ns = await freshNamespace(cluster, 'oprbac');
+  });
+
+  after(async () => {
+    await op?.stop();
+    await ns?.cleanup();
+    await view?.core.listNamespace().then(() => cluster.kc.makeApiClient(k8s.CoordinationV1Api).deleteNamespacedLease(leaseName, 'netseg-system')).catch(() => undefined);
+  });
+
+  it('is denied what the role does not grant (the token really is the ServiceAccount)', async () => {
+    const core = saKc.makeApiClient(k8s.CoreV1Api);
+    await assert.rejects(core.listNamespacedSecret(ns.name), (e: { statusCode?: number }) => e.statusCode === 403);
+  });
+
+  it('creates, restores and removes policies, writes status and events, and holds its Lease', async () => {
+    op = await runOperator(saKc, [ns.name], { leaderElect: true, leaseNamespace: 'netseg-system', leaseName, identity: 'rbac-test' });
+    await eventually(() => assert.ok(op?.isLeader()));
+    await view.createIntent(intent(ns.name, 'shop', shopSpec(3, { isolation: { directions: ['Ingress', 'Egress'] } })));
+    const converged = (): Promise<void> =>
+      eventually(async () => {
+        const stored = await view.getIntent(ns.name, 'shop');
+        assertMatches(await view.policies(ns.name, MANAGED), expectedPolicies(stored));
+        assert.equal(readyOf(stored).status, 'True', JSON.stringify(stored.status));
+      });
+    await converged();
+    await eventually(async () => assert.ok((await view.reasons(ns.name, 'shop')).includes('PolicyCreated')));
+    await view.net.deleteNamespacedNetworkPolicy('shop-w0-ingress', ns.name);
+    await view.updateSpec(ns.name, 'shop', shopSpec(2, { isolation: { directions: ['Ingress', 'Egress'] } }));
+    await converged();
+    const denied = op.writes.filter((w) => w.endsWith(' 403'));
+    assert.deepEqual(denied, [], 'a write was forbidden');
+    const lease = await cluster.kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease(leaseName, 'netseg-system');
+    assert.equal(lease.body.spec?.holderIdentity, 'rbac-test');
+  });
+});
