@@ -57,7 +57,7 @@ async function main() {
   const kubeconfig = up.stdout.trim().split('\n').pop();
 
   say('installing the SegmentationIntent CRD');
-  kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-f', path.join(root, 'crds')]);
+  kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '-k', path.join(root, 'crds')]);
   kubectl(kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/segmentationintents.netseg.io']);
 
   const logFile = path.join(path.dirname(kubeconfig), 'logs', 'demo-operator.log');

@@ -120,3 +120,24 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * A KubeConfig that authenticates as a ServiceAccount, with a real token from the TokenRequest API: how the
+ * tests run the operator under the RBAC of deploy/ instead of as admin.
+ */
+export async function serviceAccountKubeConfig(admin: k8s.KubeConfig, namespace: string, name: string): Promise<k8s.KubeConfig> {
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  const r = await core.createNamespacedServiceAccountToken(name, namespace, { spec: { audiences: [], expirationSeconds: 3600 } });
+  const token = r.body.status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+  const server = admin.getCurrentCluster();
+  if (!server) throw new Error('the admin kubeconfig has no current cluster');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'test', server: server.server, caData: server.caData, skipTLSVerify: false }],
+    users: [{ name, token }],
+    contexts: [{ name: 'sa', cluster: 'test', user: name }],
+    currentContext: 'sa',
+  });
+  return kc;
+}
