@@ -18,11 +18,12 @@ export const byString = compareStrings;
  */
 export function canonicalSelector(selector: LabelSelector): LabelSelector {
   const out: LabelSelector = {};
-  const expressions = canonicalExpressions(selector.matchExpressions ?? []);
-  if (expressions.length > 0) out.matchExpressions = expressions;
-  const labels = selector.matchLabels ?? {};
-  const keys = Object.keys(labels).sort(compareStrings);
-  if (keys.length > 0) {
+  // Most selectors have no expressions: skip the dedup-and-sort machinery for them (a hot path of compile).
+  const list = selector.matchExpressions;
+  if (list && list.length > 0) out.matchExpressions = canonicalExpressions(list);
+  const labels = selector.matchLabels;
+  const keys = labels ? Object.keys(labels).sort(compareStrings) : [];
+  if (labels && keys.length > 0) {
     const matchLabels: Record<string, string> = {};
     for (const k of keys) matchLabels[k] = labels[k] as string;
     out.matchLabels = matchLabels;

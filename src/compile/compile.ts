@@ -7,12 +7,20 @@
  * are computed once per intent, and hashed for the spec-hash annotation. The unit tests check both equalities.
  * The returned policies may share sub-objects (a workload's selector, a peer): treat them as read-only.
  */
-import type { LabelSelector, NetworkPolicy, NetworkPolicySpec, ObjectMeta, PolicyType } from '../model/kubernetes';
+import type {
+  LabelSelector,
+  NetworkPolicy,
+  NetworkPolicyEgressRule,
+  NetworkPolicyIngressRule,
+  NetworkPolicySpec,
+  ObjectMeta,
+  PolicyType,
+} from '../model/kubernetes';
 import type { Endpoint, Flow, ValidIntent, Workload } from '../intent/types';
 import { API_VERSION, KIND } from '../intent/types';
 import { byString, canonicalSelector } from './canonical';
 import { sha256Hex } from './hash';
-import { SPEC_HASH_ANNOTATION, managedLabels } from './labels';
+import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue } from './labels';
 import { policyName, uniqueNames } from './names';
 import { DNS_PEER, KeyedPeer, keyed, peerOf } from './peers';
 import { CanonicalPorts, canonicalPorts } from './ports';
@@ -26,9 +34,13 @@ const DNS_CANONICAL_PORTS = canonicalPorts(DNS_PORTS);
 
 export function compile(intent: ValidIntent): NetworkPolicy[] {
   const ctx = new Context(intent);
-  const specs = [...ingressSpecs(ctx), ...egressSpecs(ctx), ...defaultDenySpecs(ctx)];
+  const specs: NamedSpec[] = [];
+  if (intent.directions.includes('Ingress')) workloadSpecs(ctx, 'Ingress', specs);
+  if (intent.directions.includes('Egress')) workloadSpecs(ctx, 'Egress', specs);
+  if (intent.scope === 'Namespace') specs.push(defaultDenySpec(ctx));
   const names = uniqueNames(specs.map((s) => s.name));
-  const policies = specs.map((s, i) => policy(intent, names[i] as string, s));
+  const meta = new MetadataWriter(intent);
+  const policies = specs.map((s, i) => meta.policy(names[i] as string, s));
   return policies.sort((a, b) => byString(a.metadata.name as string, b.metadata.name as string));
 }
 
@@ -46,37 +58,29 @@ interface JsonSelector {
 
 /**
  * Per-intent work done once: each workload's canonical selector, each flow's canonical ports, and one ranked
- * KeyedPeer per distinct peer (two workloads with equal selectors are one peer).
+ * KeyedPeer per endpoint. Ranks order peers by key, and equal keys get equal ranks (two workloads with equal
+ * selectors are one peer): rules compare peers by rank, never by their strings.
  */
 class Context {
-  readonly selectors = new Map<Workload, JsonSelector>();
   readonly dns: KeyedPeer;
+  private readonly selectors = new Map<Workload, JsonSelector>();
   private readonly peers = new Map<Endpoint, KeyedPeer>();
   private readonly ports = new Map<Flow, CanonicalPorts>();
 
   constructor(readonly intent: ValidIntent) {
-    const byKey = new Map<string, KeyedPeer>([[DNS_KEY, keyed(DNS_PEER, DNS_KEY)]]);
-    const keyOf = new Map<Endpoint, string>();
-    const visit = (e: Endpoint): void => {
-      if (keyOf.has(e)) return;
-      const k = e.kind === 'workload' ? workloadPeer(this.selectorOf(e)) : keyed(peerOf(e));
-      if (!byKey.has(k.key)) byKey.set(k.key, k);
-      keyOf.set(e, k.key);
-    };
-    intent.workloads.forEach(visit);
-    intent.peers.forEach(visit);
+    this.dns = keyed(DNS_PEER, DNS_KEY);
+    for (const w of intent.workloads) this.visit(w);
+    for (const p of intent.peers) this.visit(p);
+    // Validation resolves every flow endpoint to one of the above; this only keeps compile total without it.
     for (const f of intent.flows) {
-      f.from.forEach(visit);
-      f.to.forEach(visit);
+      for (const e of f.from) this.visit(e);
+      for (const e of f.to) this.visit(e);
     }
-    const keys = [...byKey.keys()].sort(byString);
-    const ranked = new Map<string, KeyedPeer>();
-    keys.forEach((key, rank) => {
-      const k = byKey.get(key) as KeyedPeer;
-      ranked.set(key, { key, peer: k.peer, rank });
-    });
-    for (const [e, key] of keyOf) this.peers.set(e, ranked.get(key) as KeyedPeer);
-    this.dns = ranked.get(DNS_KEY) as KeyedPeer;
+    rankByKey([this.dns, ...this.peers.values()]);
+  }
+
+  private visit(e: Endpoint): void {
+    if (!this.peers.has(e)) this.peers.set(e, e.kind === 'workload' ? workloadPeer(this.selectorOf(e)) : keyed(peerOf(e)));
   }
 
   selectorOf(w: Workload): JsonSelector {
@@ -105,69 +109,92 @@ class Context {
 
 const DNS_KEY = JSON.stringify(DNS_PEER);
 
+/** Sets each peer's rank: its key's position among the distinct keys, in sorted order. */
+function rankByKey(peers: KeyedPeer[]): void {
+  peers.sort((a, b) => byString(a.key, b.key));
+  let rank = -1;
+  let previous: string | undefined;
+  for (const p of peers) {
+    if (p.key !== previous) rank++;
+    previous = p.key;
+    p.rank = rank;
+  }
+}
+
 function workloadPeer(s: JsonSelector): KeyedPeer {
   return keyed({ podSelector: s.selector }, `{"podSelector":${s.json}}`);
 }
 
 // ------------------------------------------------------------------------------------------- builders
 
-function ingressSpecs(ctx: Context): NamedSpec[] {
+/**
+ * One policy per workload for one direction: Ingress rules come from the flows into it, Egress rules from
+ * the flows out of it (plus DNS when allowed).
+ */
+function workloadSpecs(ctx: Context, direction: PolicyType, out: NamedSpec[]): void {
   const { intent } = ctx;
-  if (!intent.directions.includes('Ingress')) return [];
-  const sets = rulesPerWorkload(ctx, 'Ingress');
-  return intent.workloads.map((w) => ({
-    name: policyName(intent.name, w.name, 'ingress'),
-    ...specOf(ctx.selectorOf(w), ['Ingress'], { ingress: sets.get(w.name)?.rules() ?? [] }),
-  }));
-}
-
-function egressSpecs(ctx: Context): NamedSpec[] {
-  const { intent } = ctx;
-  if (!intent.directions.includes('Egress')) return [];
-  const sets = rulesPerWorkload(ctx, 'Egress');
-  return intent.workloads.map((w) => {
-    const set = sets.get(w.name) ?? new RuleSet();
-    if (intent.allowDNS) ctx.addDNS(set);
-    return { name: policyName(intent.name, w.name, 'egress'), ...specOf(ctx.selectorOf(w), ['Egress'], { egress: set.rules() }) };
-  });
+  const sets = rulesPerWorkload(ctx, direction);
+  const kind = direction === 'Ingress' ? 'ingress' : 'egress';
+  const types: readonly PolicyType[] = [direction];
+  for (const w of intent.workloads) {
+    let set = sets.get(w.name);
+    if (direction === 'Egress' && intent.allowDNS) ctx.addDNS((set ??= new RuleSet()));
+    const rules = set ? set.rules() : [];
+    out.push(specOf(policyName(intent.name, w.name, kind), ctx.selectorOf(w), types, rules));
+  }
 }
 
 /**
  * scope Namespace: one policy selecting every pod, isolating the intent's directions. When egress is isolated
  * and allowDNS is on it keeps the DNS rule: API.md promises DNS to every isolated pod, and these are isolated too.
  */
-function defaultDenySpecs(ctx: Context): NamedSpec[] {
+function defaultDenySpec(ctx: Context): NamedSpec {
   const { intent } = ctx;
-  if (intent.scope !== 'Namespace') return [];
   const set = new RuleSet();
   if (intent.directions.includes('Egress') && intent.allowDNS) ctx.addDNS(set);
   const everyPod = { selector: {}, json: '{}' };
-  return [{ name: policyName(intent.name, undefined, 'default-deny'), ...specOf(everyPod, intent.directions, { egress: set.rules() }) }];
+  return specOf(policyName(intent.name, undefined, 'default-deny'), everyPod, intent.directions, set.rules());
 }
 
 /**
- * A spec with keys in sorted order (egress, ingress, podSelector, policyTypes), and its JSON. An empty rule
- * list is left out: the apiserver drops it anyway, and policyTypes alone isolates.
+ * A spec with keys in sorted order (egress, ingress, podSelector, policyTypes), and its JSON, written in the
+ * same pass. An empty rule list is left out: the apiserver drops it anyway, and policyTypes alone isolates.
  */
-function specOf(
-  pods: { selector: LabelSelector; json: string },
-  types: readonly PolicyType[],
-  rules: { ingress?: readonly Rule[]; egress?: readonly Rule[] },
-): { spec: NetworkPolicySpec; json: string } {
+function specOf(name: string, pods: JsonSelector, types: readonly PolicyType[], rules: readonly Rule[]): NamedSpec {
+  // A policy's rules are all of one direction: Egress when it isolates egress (the default-deny policy of both
+  // directions has only the DNS egress rule), else Ingress.
+  const direction: PolicyType = types.includes('Egress') ? 'Egress' : 'Ingress';
   const policyTypes = [...types];
   const tail = `"podSelector":${pods.json},"policyTypes":${policyTypesJSON(policyTypes)}}`;
-  const base = { podSelector: pods.selector, policyTypes };
-  if (rules.ingress && rules.ingress.length > 0) {
-    const ingress = rules.ingress.map((r) => (r.ports ? { from: r.peers, ports: r.ports } : { from: r.peers }));
-    const json = rules.ingress.map((r) => `{"from":${r.peersJSON}${r.portsJSON ? `,"ports":${r.portsJSON}` : ''}}`);
-    return { spec: { ingress, ...base }, json: `{"ingress":[${json.join(',')}],${tail}` };
+  if (rules.length === 0) return { name, spec: { podSelector: pods.selector, policyTypes }, json: `{${tail}` };
+  // Fits both rule lists: an ingress rule has no `to`, an egress rule no `from`.
+  const list: (NetworkPolicyIngressRule & NetworkPolicyEgressRule)[] = [];
+  let json = direction === 'Ingress' ? '{"ingress":[' : '{"egress":[';
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as Rule;
+    list.push(ruleObject(rule, direction));
+    json += i > 0 ? `,${ruleJSON(rule, direction)}` : ruleJSON(rule, direction);
   }
-  if (rules.egress && rules.egress.length > 0) {
-    const egress = rules.egress.map((r) => (r.ports ? { ports: r.ports, to: r.peers } : { to: r.peers }));
-    const json = rules.egress.map((r) => `{${r.portsJSON ? `"ports":${r.portsJSON},` : ''}"to":${r.peersJSON}}`);
-    return { spec: { egress, ...base }, json: `{"egress":[${json.join(',')}],${tail}` };
-  }
-  return { spec: base, json: `{${tail}` };
+  json += `],${tail}`;
+  const spec: NetworkPolicySpec =
+    direction === 'Ingress'
+      ? { ingress: list, podSelector: pods.selector, policyTypes }
+      : { egress: list, podSelector: pods.selector, policyTypes };
+  return { name, spec, json };
+}
+
+/** A rule as the API has it: ingress {from, ports}, egress {ports, to} (sorted keys); no ports = every port. */
+function ruleObject({ peers, ports }: Rule, direction: PolicyType): NetworkPolicyIngressRule & NetworkPolicyEgressRule {
+  const peerList = peers.map((p) => p.peer);
+  if (direction === 'Ingress') return ports.list ? { from: peerList, ports: ports.list } : { from: peerList };
+  return ports.list ? { ports: ports.list, to: peerList } : { to: peerList };
+}
+
+/** JSON.stringify(ruleObject(rule, direction)), written from the JSON of the peers and ports. */
+function ruleJSON({ peers, ports }: Rule, direction: PolicyType): string {
+  const peersJSON = peers.length === 1 ? `[${(peers[0] as KeyedPeer).key}]` : `[${peers.map((p) => p.key).join(',')}]`;
+  if (direction === 'Ingress') return ports.json ? `{"from":${peersJSON},"ports":${ports.json}}` : `{"from":${peersJSON}}`;
+  return ports.json ? `{"ports":${ports.json},"to":${peersJSON}}` : `{"to":${peersJSON}}`;
 }
 
 function policyTypesJSON(types: readonly PolicyType[]): string {
@@ -179,7 +206,8 @@ function policyTypesJSON(types: readonly PolicyType[]): string {
 function rulesPerWorkload(ctx: Context, direction: PolicyType): Map<string, RuleSet> {
   const out = new Map<string, RuleSet>();
   for (const flow of ctx.intent.flows) {
-    const [selves, others] = direction === 'Ingress' ? [flow.to, flow.from] : [flow.from, flow.to];
+    const selves = direction === 'Ingress' ? flow.to : flow.from;
+    const others = direction === 'Ingress' ? flow.from : flow.to;
     for (const self of selves) {
       if (self.kind !== 'workload') continue;
       let set = out.get(self.name);
@@ -192,22 +220,33 @@ function rulesPerWorkload(ctx: Context, direction: PolicyType): Map<string, Rule
 
 // ------------------------------------------------------------------------------------------- metadata
 
-function policy(intent: ValidIntent, name: string, s: NamedSpec): NetworkPolicy {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: metadata(intent, name, s.json), spec: s.spec };
-}
+/** Writes the policies' metadata; what is the same for every policy of the intent is computed once. */
+class MetadataWriter {
+  private readonly intentLabel: string;
 
-function metadata(intent: ValidIntent, name: string, specJSON: string): ObjectMeta {
-  const meta: ObjectMeta = {
-    name,
-    namespace: intent.namespace,
-    labels: managedLabels(intent.name),
-    annotations: { [SPEC_HASH_ANNOTATION]: sha256Hex(specJSON) },
-  };
-  // Files carry no uid, and an ownerReference without one is invalid: the operator's copy always has it.
-  if (intent.uid) {
-    meta.ownerReferences = [
-      { apiVersion: API_VERSION, kind: KIND, name: intent.name, uid: intent.uid, controller: true, blockOwnerDeletion: true },
-    ];
+  constructor(private readonly intent: ValidIntent) {
+    this.intentLabel = intentLabelValue(intent.name);
   }
-  return meta;
+
+  policy(name: string, s: NamedSpec): NetworkPolicy {
+    return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: this.metadata(name, s.json), spec: s.spec };
+  }
+
+  /** Every policy gets its own metadata objects: a caller may set fields on one without touching the others. */
+  private metadata(name: string, specJSON: string): ObjectMeta {
+    const { intent } = this;
+    const meta: ObjectMeta = {
+      name,
+      namespace: intent.namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [INTENT_LABEL]: this.intentLabel },
+      annotations: { [SPEC_HASH_ANNOTATION]: sha256Hex(specJSON) },
+    };
+    // Files carry no uid, and an ownerReference without one is invalid: the operator's copy always has it.
+    if (intent.uid) {
+      meta.ownerReferences = [
+        { apiVersion: API_VERSION, kind: KIND, name: intent.name, uid: intent.uid, controller: true, blockOwnerDeletion: true },
+      ];
+    }
+    return meta;
+  }
 }

@@ -4,11 +4,14 @@ import type { Endpoint } from '../intent/types';
 import { formatCidr, parseCidr } from '../intent/syntax';
 import { byString, canonicalSelector } from './canonical';
 
-/** A peer, its canonical JSON (`key`), and its position among the intent's peers sorted by key. */
+/**
+ * A peer, its canonical JSON (`key`), and its position among the intent's peers sorted by key. A KeyedPeer
+ * belongs to one compile() call: the call sets `rank` once it has seen all its peers, and never after.
+ */
 export interface KeyedPeer {
   readonly key: string;
   readonly peer: NetworkPolicyPeer;
-  readonly rank: number;
+  rank: number;
 }
 
 /**

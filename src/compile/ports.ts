@@ -76,8 +76,15 @@ export function portsJSON(ports: readonly NetworkPolicyPort[]): string {
 function portJSON(p: NetworkPolicyPort): string {
   const end = p.endPort === undefined ? '' : `"endPort":${p.endPort},`;
   const port = p.port === undefined ? '' : `"port":${typeof p.port === 'string' ? JSON.stringify(p.port) : p.port},`;
-  return `{${end}${port}"protocol":${JSON.stringify(p.protocol)}}`;
+  return `{${end}${port}"protocol":${protocolJSON(p.protocol)}}`;
 }
+
+function protocolJSON(protocol: string | undefined): string {
+  return (protocol !== undefined && PROTOCOL_JSON.get(protocol)) || JSON.stringify(protocol);
+}
+
+/** The protocols' JSON, written once: one JSON.stringify per port adds up over thousands of policies. */
+const PROTOCOL_JSON: ReadonlyMap<string, string> = new Map(['TCP', 'UDP', 'SCTP'].map((p) => [p, JSON.stringify(p)]));
 
 /** A port union in canonical form: the list and its JSON, both absent for "every port". */
 export interface CanonicalPorts {
