@@ -134,17 +134,20 @@ export class Kube {
     }
   }
 
-  async createPolicy(p: NetworkPolicy): Promise<void> {
+  /** Returns the object as stored (its resourceVersion lets the operator recognise its own write's watch event). */
+  async createPolicy(p: NetworkPolicy): Promise<NetworkPolicy> {
     const { name, namespace = '' } = p.metadata;
     const ctx: ApiErrorContext = { verb: 'create', kind: KIND_POLICY, namespace, name };
-    await this.call(ctx, () => this.net.createNamespacedNetworkPolicy(namespace, p as k8s.V1NetworkPolicy, undefined, undefined, FIELD_MANAGER));
+    const body = await this.call(ctx, () => this.net.createNamespacedNetworkPolicy(namespace, p as k8s.V1NetworkPolicy, undefined, undefined, FIELD_MANAGER));
+    return withKind(plain<NetworkPolicy>(body));
   }
 
   /** PUT with the resourceVersion in `p`: a concurrent change makes it fail with 409 instead of being lost. */
-  async replacePolicy(p: NetworkPolicy): Promise<void> {
+  async replacePolicy(p: NetworkPolicy): Promise<NetworkPolicy> {
     const { name = '', namespace = '' } = p.metadata;
     const ctx: ApiErrorContext = { verb: 'update', kind: KIND_POLICY, namespace, name };
-    await this.call(ctx, () => this.net.replaceNamespacedNetworkPolicy(name, namespace, p as k8s.V1NetworkPolicy, undefined, undefined, FIELD_MANAGER));
+    const body = await this.call(ctx, () => this.net.replaceNamespacedNetworkPolicy(name, namespace, p as k8s.V1NetworkPolicy, undefined, undefined, FIELD_MANAGER));
+    return withKind(plain<NetworkPolicy>(body));
   }
 
   /**
@@ -231,7 +234,7 @@ export class Kube {
       if (!Array.isArray(body.items)) throw new ApiError(500, 'MalformedList', ctx, { detail: 'list without items' });
       out.push(...plain<T[]>(body.items));
       resourceVersion ||= body.metadata?.resourceVersion ?? '';
-      cont = body.metadata?.continue || undefined;
+      cont = continueToken(body);
     } while (cont);
     return { items: out, resourceVersion };
   }
@@ -266,7 +269,16 @@ type PageFn = (cont: string | undefined) => Promise<{ body: unknown; response: {
 
 interface ListBody<T> {
   items?: T[];
-  metadata?: { continue?: string; resourceVersion?: string };
+  /** `continue` in raw JSON (custom objects); `_continue` in client-node's typed lists (V1ListMeta). */
+  metadata?: { continue?: string; _continue?: string; resourceVersion?: string };
+}
+
+/**
+ * The next page's token, wherever client-node put it. Missing it would end a list after its first page and pass
+ * a partial list off as complete, which the sweep and the policy store must never see.
+ */
+function continueToken(body: ListBody<unknown>): string | undefined {
+  return body.metadata?.continue || body.metadata?._continue || undefined;
 }
 
 export const KIND_INTENT = 'SegmentationIntent';

@@ -36,8 +36,10 @@ import { reconcile } from './reconcile';
 import type { KubeApi } from './reconcile';
 import { listNamespaces, scopeOf } from './scope';
 import type { Scope } from './scope';
+import { OwnWrites } from './echo';
+import { NotSyncedError, PolicyCache, PolicyStore } from './store';
 import { ResilientWatch, objectKey } from './watch';
-import type { WatchEventType, WatchTarget } from './watch';
+import type { WatchEventType, WatchHandlers, WatchTarget } from './watch';
 
 export interface OperatorOptions {
   readonly kubeConfig: k8s.KubeConfig;
@@ -77,7 +79,7 @@ export class NetsegOperator extends Operator {
     kc: k8s.KubeConfig,
     private readonly kube: Kube,
     private readonly scope: Scope,
-    private readonly h: { enqueue(key: string): void; log: Logger },
+    private readonly h: { enqueue(key: string): void; log: Logger; cache: PolicyCache; ownWrites: OwnWrites },
   ) {
     super(dotiLogger(h.log));
     // @dot-i loads the default kubeconfig; the operator uses the one it was given (--kubeconfig or in-cluster).
@@ -91,7 +93,9 @@ export class NetsegOperator extends Operator {
     for (const ns of namespaces) {
       await this.watchResource(GROUP, VERSION, PLURAL, (e) => this.onIntent(e), ns);
       const policies = { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespace: ns, labelSelector: MANAGED_SELECTOR };
-      await this.watchSelected(policies, (e) => this.onPolicy(e));
+      const store = new PolicyStore(ns);
+      this.h.cache.add(store);
+      await this.watchSelected(policies, (e) => this.onPolicy(e), store);
     }
   }
 
@@ -108,9 +112,10 @@ export class NetsegOperator extends Operator {
   }
 
   /** watchResource with a label selector: the managed policies only, not every NetworkPolicy of the cluster. */
-  private async watchSelected(spec: WatchSpec, onEvent: (event: ResourceEvent) => Promise<void>): Promise<void> {
+  private async watchSelected(spec: WatchSpec, onEvent: (event: ResourceEvent) => Promise<void>, sink?: WatchHandlers['sink']): Promise<void> {
     const target = watchTarget(spec);
-    const handlers = {
+    const handlers: WatchHandlers = {
+      sink,
       onEvent: (type: WatchEventType, obj: KubeObject): void => {
         const object = obj as k8s.KubernetesObject;
         const event: ResourceEvent = { type: type as ResourceEventType, object, meta: ResourceMetaImpl.createWithPlural(spec.plural, object) };
@@ -126,6 +131,7 @@ export class NetsegOperator extends Operator {
 
   override stop(): void {
     for (const w of this.watches.splice(0)) w.stop();
+    this.h.cache.clear();
     super.stop();
   }
 
@@ -139,7 +145,7 @@ export class NetsegOperator extends Operator {
   }
 
   managedPolicyCount(): number {
-    return this.watches.filter((w) => w.kindWatched === KIND_POLICY).reduce((n, w) => n + w.objects().length, 0);
+    return this.h.cache.size();
   }
 
   private inScope(ns: string | undefined): boolean {
@@ -163,6 +169,8 @@ export class NetsegOperator extends Operator {
 
   private async onPolicy(e: ResourceEvent): Promise<void> {
     if (!this.inScope(e.meta.namespace)) return;
+    // The echo of our own create/update: the store now holds exactly what that reconcile wrote, nothing to redo.
+    if (this.h.ownWrites.isEcho(e.type as WatchEventType, e.object as KubeObject)) return;
     const key = ownerKey(e.object as NetworkPolicy);
     if (key) this.h.enqueue(key);
   }
@@ -209,26 +217,52 @@ function listerFor(kube: Kube, target: WatchTarget, namespace: string | undefine
 
 // --------------------------------------------------------------------------------------------- runtime
 
-/** Only the leader writes: each write checks, so a reconcile in flight when the lease is lost writes nothing more. */
-function guardWrites(kube: Kube, leading: () => boolean): KubeApi {
-  const guard = <A extends unknown[]>(verb: Verb, kind: string, f: (...a: A) => Promise<void>) =>
+/**
+ * Only the leader writes: each write checks, so a reconcile in flight when the lease is lost writes nothing more.
+ * Policy writes are remembered (`own`) so that their watch echo enqueues nothing.
+ */
+function guardWrites(kube: Kube, leading: () => boolean, own: EchoFilter): KubeApi {
+  const guard = <A extends unknown[]>(verb: Verb, kind: string, f: (...a: A) => Promise<unknown>) =>
     async (...a: A): Promise<void> => {
       if (!leading()) throw new ApiError(0, 'NotLeader', { verb, kind }, { detail: 'this replica does not hold the leader lease' });
       await f(...a);
     };
   return {
     getIntent: (ns, n) => kube.getIntent(ns, n),
-    listPolicies: (ns, sel) => kube.listPolicies(ns, sel),
-    createPolicy: guard('create', KIND_POLICY, (p) => kube.createPolicy(p)),
-    replacePolicy: guard('update', KIND_POLICY, (p) => kube.replacePolicy(p)),
+    getPolicy: (ns, n) => kube.getPolicy(ns, n),
+    createPolicy: guard('create', KIND_POLICY, (p: NetworkPolicy) => tracked(p, own, () => kube.createPolicy(p))),
+    replacePolicy: guard('update', KIND_POLICY, (p: NetworkPolicy) => tracked(p, own, () => kube.replacePolicy(p))),
     deletePolicy: guard('delete', KIND_POLICY, (p) => kube.deletePolicy(p)),
     replaceIntentStatus: guard('update', KIND_INTENT, (i, s) => kube.replaceIntentStatus(i, s)),
     createEvent: guard('create', 'Event', (e) => kube.createEvent(e)),
   };
 }
 
+/** While the policy store has not listed yet, a key is looked at again this soon (no backoff: nothing failed). */
+const UNSYNCED_RETRY_MS = 250;
+
+interface EchoFilter {
+  readonly writes: OwnWrites;
+  /** An event held while the write was in flight turned out not to be its echo. */
+  enqueue(key: string): void;
+}
+
+/** A policy write whose watch echo will be recognised (./echo.ts). */
+async function tracked(p: NetworkPolicy, own: EchoFilter, write: () => Promise<NetworkPolicy>): Promise<void> {
+  let stored: NetworkPolicy | undefined;
+  own.writes.begin(p);
+  try {
+    stored = await write();
+  } finally {
+    const key = own.writes.end(p, stored) ? ownerKey(p) : undefined;
+    if (key) own.enqueue(key);
+  }
+}
+
 class Runtime {
   readonly queue = new WorkQueue();
+  private readonly cache = new PolicyCache();
+  private readonly ownWrites = new OwnWrites();
   readonly kube: Kube;
   readonly metrics: Metrics;
   readonly identity: string;
@@ -288,7 +322,8 @@ class Runtime {
   private async lead(): Promise<void> {
     this.leading = true;
     this.metrics.leader.set(1);
-    this.op = new NetsegOperator(this.o.kubeConfig, this.kube, this.scope, { enqueue: (k) => this.queue.add(k), log: this.o.log });
+    const h = { enqueue: (k: string) => this.queue.add(k), log: this.o.log, cache: this.cache, ownWrites: this.ownWrites };
+    this.op = new NetsegOperator(this.o.kubeConfig, this.kube, this.scope, h);
     await this.op.start();
     this.workers = Array.from({ length: Math.max(1, this.o.workers) }, () => this.work());
     this.scheduleResync(0);
@@ -311,8 +346,13 @@ class Runtime {
 
   // ------------------------------------------------------------------------------------------ workers
 
+  private echoes(): EchoFilter {
+    return { writes: this.ownWrites, enqueue: (k) => this.queue.add(k) };
+  }
+
   private async work(): Promise<void> {
-    const deps = { kube: guardWrites(this.kube, () => this.leading), now: () => new Date(), onDriftCorrected: (n: number) => this.metrics.driftCorrections.inc(n) };
+    const kube = guardWrites(this.kube, () => this.leading, this.echoes());
+    const deps = { kube, policies: this.cache, now: () => new Date(), onDriftCorrected: (n: number) => this.metrics.driftCorrections.inc(n) };
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
       await this.process(key, deps);
       this.queue.done(key);
@@ -329,11 +369,18 @@ class Runtime {
       this.count(out.result, end);
       log.debug('reconciled', { result: out.result });
     } catch (e) {
+      if (e instanceof NotSyncedError) return this.notSynced(key, end);
       const retryAfterMs = e instanceof ApiError && e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : 0;
       const delay = this.queue.addRateLimited(key, retryAfterMs);
       this.count('error', end);
       log.warn('reconcile failed; will retry', { error: e instanceof Error ? e.message : String(e), retryInMs: delay });
     }
+  }
+
+  /** Not a failure: the store is still listing (start, or a selector namespace added). Look again shortly. */
+  private notSynced(key: string, end: (labels?: { result: string }) => number): void {
+    this.queue.addAfter(key, UNSYNCED_RETRY_MS);
+    this.count('unsynced', end);
   }
 
   private count(result: string, end: (labels?: { result: string }) => number): void {
@@ -356,7 +403,7 @@ class Runtime {
   private async resync(): Promise<void> {
     const namespaces = listNamespaces(this.scope, this.op?.matchedNamespaces());
     if (!namespaces || !this.leading) return;
-    const guarded = guardWrites(this.kube, () => this.leading);
+    const guarded = guardWrites(this.kube, () => this.leading, this.echoes());
     const api = { listIntents: (ns?: string) => this.kube.listIntents(ns), listPolicies: (ns: string | undefined, sel: string) => this.kube.listPolicies(ns, sel), deletePolicy: guarded.deletePolicy };
     await resyncAndSweep(api, namespaces, { enqueue: (k) => this.queue.add(k), log: this.o.log });
   }

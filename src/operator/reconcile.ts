@@ -1,6 +1,7 @@
 /**
  * reconcile(key): level-based, re-reads everything, safe to run any number of times.
  *   gather (intent + the policies carrying its labels) → plan (pure diff of compile's output) → apply → status.
+ * Gather reads the policies from the watch-fed store (./store.ts), never before its first complete list.
  * Safety rules (API.md): an invalid intent keeps what it owns; nothing is deleted unless the list it was
  * computed from succeeded; a policy not owned by this intent (labels + controller ownerReference uid) is never
  * written; creates and updates go before deletes so a change never passes through "fewer policies" (an
@@ -12,21 +13,25 @@ import { formatIssue, validateIntent } from '../intent';
 import type { SegmentationIntent, ValidIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
 import { ApiError, isAlreadyExists, isConflict } from '../kube/errors';
+import { KIND_POLICY } from '../kube/client';
 import type { EventObject } from '../kube/client';
 import { statusEqual } from './conditions';
-import { intentSelector, parseKey } from './ownership';
-import { diff, ownedBy, updateBody } from './plan';
+import { parseKey } from './ownership';
+import { diff, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
 import { EventReason } from './reasons';
 import { nextStatus, transitionEvent } from './status';
 import type { Outcome, StatusEvent } from './status';
+import { NotSyncedError } from './store';
+import type { PolicyReader } from './store';
 
 /** The API calls reconcile needs: src/kube's Kube implements it; unit tests may pass an in-memory fake. */
 export interface KubeApi {
   getIntent(namespace: string, name: string): Promise<SegmentationIntent | undefined>;
-  listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]>;
-  createPolicy(p: NetworkPolicy): Promise<void>;
-  replacePolicy(p: NetworkPolicy): Promise<void>;
+  /** One object straight from the apiserver: only to tell who holds a name a create found taken. */
+  getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
+  createPolicy(p: NetworkPolicy): Promise<unknown>;
+  replacePolicy(p: NetworkPolicy): Promise<unknown>;
   deletePolicy(p: NetworkPolicy): Promise<void>;
   replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>): Promise<void>;
   createEvent(e: EventObject): Promise<void>;
@@ -34,6 +39,8 @@ export interface KubeApi {
 
 export interface Deps {
   readonly kube: KubeApi;
+  /** The policies carrying an intent's labels (the watch-fed store; throws NotSyncedError before it listed). */
+  readonly policies: PolicyReader;
   readonly now: () => Date;
   readonly log: Logger;
   readonly onDriftCorrected?: (count: number) => void;
@@ -51,11 +58,13 @@ const CONFLICT_RECHECK_MS = 30_000;
 
 export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome> {
   const { namespace, name } = parseKey(key);
+  // Before any I/O: never act on a store that has not listed yet (it would look like "owns nothing").
+  if (!d.policies.hasSynced(namespace)) throw new NotSyncedError(namespace);
   const intent = await d.kube.getIntent(namespace, name);
   // Gone or going: kube-controller-manager's GC removes owned policies, the sweep catches the rest.
   if (!intent || intent.metadata.deletionTimestamp) return { result: 'gone' };
   try {
-    const outcome = await act(intent, d);
+    const outcome = await act(intent, d.policies.owned(namespace, name), d);
     await writeStatus(intent, outcome, d);
     return resultOf(outcome);
   } catch (e) {
@@ -69,10 +78,9 @@ function refOf(intent: SegmentationIntent): IntentRef {
   return { name, namespace, uid };
 }
 
-async function act(intent: SegmentationIntent, d: Deps): Promise<Outcome> {
+async function act(intent: SegmentationIntent, current: readonly NetworkPolicy[], d: Deps): Promise<Outcome> {
   const ref = refOf(intent);
   const validation = validateIntent(intent);
-  const current = await d.kube.listPolicies(ref.namespace, intentSelector(ref.name));
   const flows = intent.spec?.flows?.length ?? 0;
   if (!validation.ok) {
     const kept = current.filter((p) => ownedBy(p, ref)).map((p) => p.metadata.name ?? '');
@@ -99,20 +107,46 @@ function summary(p: Plan): string {
   return [part('would create', p.create.map(name)), part('update', p.update.map((u) => name(u.desired))), part('delete', p.delete.map(name))].join(', ');
 }
 
-/** Applies the plan; returns the names whose create found a foreign object (409 AlreadyExists). */
+/** Applies the plan; returns the names whose create found a foreign object (409 AlreadyExists, not ours). */
 async function applyPlan(plan: Plan, intent: SegmentationIntent, valid: ValidIntent, d: Deps): Promise<string[]> {
-  const clashes: string[] = [];
-  const create = async (p: NetworkPolicy): Promise<void> => {
-    await d.kube.createPolicy(p).catch((e: unknown) => {
-      if (!isAlreadyExists(e)) throw e;
-      clashes.push(name(p));
-    });
-  };
-  await settleAll([...plan.create.map(create), ...plan.update.map((u) => d.kube.replacePolicy(updateBody(u.desired, u.current)))]);
+  const found = new Map<string, Created>();
+  const create = async (p: NetworkPolicy): Promise<void> => void found.set(name(p), await createOrSettle(p, refOf(intent), d));
+  const update = async (u: Plan['update'][number]): Promise<void> => void (await d.kube.replacePolicy(updateBody(u.desired, u.current)));
+  await settleAll([...plan.create.map(create), ...plan.update.map(update)]);
   await settleAll(plan.delete.map((p) => d.kube.deletePolicy(p)));
-  const created = plan.create.map(name).filter((n) => !clashes.includes(n));
+  const created = plan.create.map(name).filter((n) => found.get(n) === 'created');
   await emitActionEvents(intent, { created, plan, restored: restoredNames(intent, valid, created) }, d);
-  return clashes;
+  return plan.create.map(name).filter((n) => found.get(n) === 'clash');
+}
+
+/** What a create did: made the object, found it already ours, or found a name held by something else. */
+type Created = 'created' | 'ours' | 'clash';
+
+async function createOrSettle(p: NetworkPolicy, ref: IntentRef, d: Deps): Promise<Created> {
+  try {
+    await d.kube.createPolicy(p);
+    return 'created';
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+  return settleExisting(p, ref, d);
+}
+
+/**
+ * A create answered AlreadyExists. Gather read the watch-fed store, which may not have seen a policy we wrote a
+ * moment ago (or that the previous leader wrote): re-read that one object before calling it a NameConflict.
+ * Ours → brought up to date if needed (a PUT guarded by the resourceVersion just read); anything else → a
+ * conflict, left untouched; gone meanwhile → a 409 so the key is retried.
+ */
+async function settleExisting(p: NetworkPolicy, ref: IntentRef, d: Deps): Promise<Created> {
+  const live = await d.kube.getPolicy(ref.namespace, name(p));
+  if (!live) {
+    const ctx = { verb: 'create' as const, kind: KIND_POLICY, namespace: ref.namespace, name: name(p) };
+    throw new ApiError(409, 'Conflict', ctx, { detail: 'the name was taken, then freed again: retry' });
+  }
+  if (!ownedBy(live, ref)) return 'clash';
+  if (!upToDate(p, live)) await d.kube.replacePolicy(updateBody(p, live));
+  return 'ours';
 }
 
 /** Runs all, then throws the first failure: one failing write doesn't stop the others from being attempted. */

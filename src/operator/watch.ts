@@ -35,6 +35,11 @@ export interface WatchHandlers {
   onEvent(type: WatchEventType, obj: KubeObject): void;
   /** After every successful (re-)list: the first one marks the watch as synced. */
   onListed?(): void;
+  /**
+   * Gets the FULL objects (onEvent gets skeletons): each complete list as a replace, then every watch event,
+   * each before the onEvent it causes, so a reconcile enqueued by an event reads the store that includes it.
+   */
+  sink?: { replace(items: readonly KubeObject[]): void; apply(type: WatchEventType, obj: KubeObject): void };
 }
 
 interface Stoppable {
@@ -126,6 +131,8 @@ export class ResilientWatch {
   private async relist(): Promise<void> {
     const page = await this.list(this.target);
     const fresh = new Map(page.items.map((o) => [objectKey(o), skeleton(o, this.target)]));
+    // Only here, after every page arrived: a failed or partial list never replaces the store.
+    this.h.sink?.replace(page.items);
     for (const [key, old] of this.known) if (!fresh.has(key)) this.emit('DELETED', old, key);
     for (const [key, o] of fresh) this.emit('ADDED', o, key);
     this.resourceVersion = page.resourceVersion;
@@ -147,6 +154,7 @@ export class ResilientWatch {
       this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
       if (phase === 'BOOKMARK') return;
       this.failures = 0;
+      this.h.sink?.apply(phase as WatchEventType, obj);
       this.emit(phase as WatchEventType, skeleton(obj, this.target), objectKey(obj));
     };
     const done = (err: unknown): void => {

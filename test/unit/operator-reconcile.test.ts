@@ -5,11 +5,14 @@
 import { strict as assert } from 'assert';
 import winston from 'winston';
 import type { SegmentationIntent, SegmentationIntentStatus } from '../../src/intent/types';
-import type { NetworkPolicy } from '../../src/model/kubernetes';
+import type { KubeObject, NetworkPolicy } from '../../src/model/kubernetes';
 import { ApiError } from '../../src/kube/errors';
 import type { EventObject } from '../../src/kube/client';
+import { intentSelector } from '../../src/operator/ownership';
 import { reconcile } from '../../src/operator/reconcile';
 import type { KubeApi } from '../../src/operator/reconcile';
+import { NotSyncedError, PolicyStore } from '../../src/operator/store';
+import type { PolicyReader } from '../../src/operator/store';
 import { resyncAndSweep } from '../../src/operator/sweep';
 
 const log = winston.createLogger({ silent: true });
@@ -21,7 +24,8 @@ function matches(p: NetworkPolicy, selector: string): boolean {
   });
 }
 
-class FakeKube implements KubeApi {
+/** An in-memory apiserver; as a PolicyReader it is an always up-to-date store (what a synced watch converges to). */
+class FakeKube implements KubeApi, PolicyReader {
   intents = new Map<string, SegmentationIntent>();
   policies = new Map<string, NetworkPolicy>();
   events: string[] = [];
@@ -43,8 +47,21 @@ class FakeKube implements KubeApi {
     return [...this.intents.values()].filter((i) => !ns || i.metadata.namespace === ns);
   }
   async listPolicies(ns: string | undefined, selector: string): Promise<NetworkPolicy[]> {
+    return this.select(ns, selector);
+  }
+  hasSynced(): boolean {
+    return true;
+  }
+  owned(ns: string, intentName: string): NetworkPolicy[] {
+    return this.select(ns, intentSelector(intentName));
+  }
+  private select(ns: string | undefined, selector: string): NetworkPolicy[] {
     if (this.failLists) throw this.fail('list', 'NetworkPolicy');
     return [...this.policies.values()].filter((p) => (!ns || p.metadata.namespace === ns) && matches(p, selector)).map((p) => JSON.parse(JSON.stringify(p)) as NetworkPolicy);
+  }
+  async getPolicy(ns: string, name: string): Promise<NetworkPolicy | undefined> {
+    const p = this.policies.get(`${ns}/${name}`);
+    return p && (JSON.parse(JSON.stringify(p)) as NetworkPolicy);
   }
   private write(): void {
     if (this.failWrites) throw this.fail('create', 'NetworkPolicy');
@@ -56,13 +73,24 @@ class FakeKube implements KubeApi {
     if (this.policies.has(key)) throw new ApiError(409, 'AlreadyExists', { verb: 'create', kind: 'NetworkPolicy' }, { detail: 'exists' });
     this.policies.set(key, { ...p, metadata: { ...p.metadata, uid: `u${this.rv}`, resourceVersion: String(this.rv++) } });
   }
+  /** As the apiserver: a stale resourceVersion is a 409 Conflict. */
   async replacePolicy(p: NetworkPolicy): Promise<void> {
     this.write();
-    this.policies.set(`${p.metadata.namespace}/${p.metadata.name}`, { ...p, metadata: { ...p.metadata, resourceVersion: String(this.rv++) } });
+    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+    const cur = this.policies.get(key);
+    if (!cur || cur.metadata.resourceVersion !== p.metadata.resourceVersion) throw this.conflict('update');
+    this.policies.set(key, { ...p, metadata: { ...p.metadata, uid: cur.metadata.uid, resourceVersion: String(this.rv++) } });
   }
+  /** As the apiserver: the uid precondition must hold; NotFound is success (as src/kube makes it). */
   async deletePolicy(p: NetworkPolicy): Promise<void> {
     this.write();
-    this.policies.delete(`${p.metadata.namespace}/${p.metadata.name}`);
+    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+    const cur = this.policies.get(key);
+    if (cur && p.metadata.uid && cur.metadata.uid !== p.metadata.uid) throw this.conflict('delete');
+    this.policies.delete(key);
+  }
+  private conflict(verb: 'update' | 'delete'): ApiError {
+    return new ApiError(409, 'Conflict', { verb, kind: 'NetworkPolicy' }, { detail: 'stale' });
   }
   async replaceIntentStatus(i: SegmentationIntent, status: SegmentationIntentStatus): Promise<void> {
     this.writes++;
@@ -91,8 +119,15 @@ const spec = (n: number, extra: Partial<SegmentationIntent['spec']> = {}): Segme
   ...extra,
 });
 
-function deps(kube: FakeKube): Parameters<typeof reconcile>[1] {
-  return { kube, now: () => new Date('2026-01-01T00:00:00Z'), log };
+function deps(kube: FakeKube, policies: PolicyReader = kube): Parameters<typeof reconcile>[1] {
+  return { kube, policies, now: () => new Date('2026-01-01T00:00:00Z'), log };
+}
+
+/** A watch-fed store that has listed the fake apiserver once, at this moment (and lags from then on). */
+function listedStore(k: FakeKube): PolicyStore {
+  const store = new PolicyStore();
+  store.replace(JSON.parse(JSON.stringify([...k.policies.values()])) as KubeObject[]);
+  return store;
 }
 
 describe('operator reconcile (FakeKube)', () => {
@@ -164,6 +199,81 @@ describe('operator reconcile (FakeKube)', () => {
     const k = new FakeKube();
     assert.equal((await reconcile('shop/shop', deps(k))).result, 'gone');
     assert.equal(k.writes, 0);
+  });
+});
+
+describe('operator reconcile from the watch-fed store (FakeKube)', () => {
+  it('acts on nothing before the store has listed: NotSyncedError, no write, no status', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await assert.rejects(reconcile('shop/shop', deps(k, new PolicyStore())), NotSyncedError);
+    assert.equal(k.writes, 0);
+    assert.deepEqual(k.names(), []);
+    assert.equal(k.ready(), undefined);
+  });
+
+  it('treats a create that finds its own policy, not yet in a lagging store, as done and not as a NameConflict', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    const stale = listedStore(k); // listed before the first pass: empty
+    await reconcile('shop/shop', deps(k, stale));
+    const before = JSON.stringify([...k.policies.values()]);
+    const events = k.events.length;
+    assert.equal((await reconcile('shop/shop', deps(k, stale))).result, 'reconciled');
+    assert.equal(JSON.stringify([...k.policies.values()]), before, 'our policies were left as they are');
+    assert.equal(k.ready(), 'Reconciled');
+    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop-w0-ingress', 'shop-w1-ingress']);
+    assert.deepEqual(k.events.slice(events), [], 'nothing was created, restored or in conflict');
+  });
+
+  it('brings its own policy up to date when a create finds it edited and missing from a lagging store', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    const stale = listedStore(k);
+    await reconcile('shop/shop', deps(k, stale));
+    const edited = k.policies.get('shop/shop-w1-ingress') as NetworkPolicy;
+    k.policies.set('shop/shop-w1-ingress', { ...edited, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] }, metadata: { ...edited.metadata, resourceVersion: '99' } });
+    assert.equal((await reconcile('shop/shop', deps(k, stale))).result, 'reconciled');
+    assert.deepEqual(k.policies.get('shop/shop-w1-ingress')?.spec, edited.spec);
+    assert.equal(k.ready(), 'Reconciled');
+  });
+
+  it('still reports a foreign policy that holds a desired name as a NameConflict', async () => {
+    const k = new FakeKube();
+    const foreign: NetworkPolicy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'shop-w1-ingress', namespace: 'shop', uid: 'f', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': 'shop' }, ownerReferences: [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'another', controller: true }] }, spec: { podSelector: {} } };
+    k.addIntent(spec(2));
+    const stale = listedStore(k); // does not know the foreign policy either
+    k.policies.set('shop/shop-w1-ingress', foreign);
+    assert.equal((await reconcile('shop/shop', deps(k, stale))).result, 'conflict');
+    assert.deepEqual(k.policies.get('shop/shop-w1-ingress'), foreign);
+    assert.equal(k.ready(), 'NameConflict');
+  });
+
+  it('refuses an update computed from a stale store (409) and succeeds once the store caught up', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await reconcile('shop/shop', deps(k));
+    const stale = listedStore(k);
+    const cur = k.policies.get('shop/shop-w1-ingress') as NetworkPolicy;
+    k.policies.set('shop/shop-w1-ingress', { ...cur, metadata: { ...cur.metadata, resourceVersion: '98' } }); // someone else wrote
+    k.addIntent(spec(2, { flows: [{ from: 'w0', to: 'w1', ports: [{ port: 8080 }] }] }), 2);
+    await assert.rejects(reconcile('shop/shop', deps(k, stale)), (e: unknown) => e instanceof ApiError && e.code === 409);
+    assert.equal(k.policies.get('shop/shop-w1-ingress')?.metadata.resourceVersion, '98', 'the stale update was not applied');
+    assert.equal((await reconcile('shop/shop', deps(k, listedStore(k)))).result, 'reconciled');
+    assert.deepEqual(k.policies.get('shop/shop-w1-ingress')?.spec.ingress?.[0]?.ports, [{ port: 8080, protocol: 'TCP' }]);
+  });
+
+  it('never deletes a policy re-created under the same name: the uid precondition refuses the stale delete', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await reconcile('shop/shop', deps(k));
+    const stale = listedStore(k);
+    const cur = k.policies.get('shop/shop-w1-ingress') as NetworkPolicy;
+    const recreated = { ...cur, metadata: { ...cur.metadata, uid: 'someone-else', resourceVersion: '97' } };
+    k.policies.set('shop/shop-w1-ingress', recreated);
+    k.addIntent(spec(1), 2);
+    await assert.rejects(reconcile('shop/shop', deps(k, stale)), (e: unknown) => e instanceof ApiError && e.code === 409);
+    assert.deepEqual(k.policies.get('shop/shop-w1-ingress'), recreated);
   });
 });
 

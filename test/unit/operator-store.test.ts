@@ -1,0 +1,137 @@
+/**
+ * The watch-fed store of managed NetworkPolicies that reconcile's gather reads, and the record of the
+ * operator's own writes that keeps their watch echo from enqueuing work.
+ */
+import { strict as assert } from 'assert';
+import type { KubeObject } from '../../src/model/kubernetes';
+import { OwnWrites } from '../../src/operator/echo';
+import { NotSyncedError, PolicyCache, PolicyStore } from '../../src/operator/store';
+
+function policy(ns: string, name: string, intent: string, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    metadata: { namespace: ns, name, uid: `uid-${ns}-${name}`, resourceVersion: '1', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': intent } },
+    spec: { podSelector: {} },
+    ...extra,
+  };
+}
+
+const names = (ps: { metadata: { name?: string } }[]): string[] => ps.map((p) => p.metadata.name ?? '').sort();
+
+describe('operator policy store', () => {
+  it('refuses to answer before its first complete list, then answers even when that list was empty', () => {
+    const s = new PolicyStore('a');
+    assert.equal(s.hasSynced(), false);
+    assert.throws(() => s.owned('a', 'shop'), NotSyncedError);
+    s.apply('ADDED', policy('a', 'shop-w0-ingress', 'shop')); // a watch event alone does not make it synced
+    assert.throws(() => s.owned('a', 'shop'), NotSyncedError);
+    s.replace([]);
+    assert.equal(s.hasSynced('a'), true);
+    assert.deepEqual(s.owned('a', 'shop'), []);
+  });
+
+  it('indexes by namespace and intent label', () => {
+    const s = new PolicyStore();
+    s.replace([policy('a', 'shop-w0-ingress', 'shop'), policy('a', 'shop-w1-ingress', 'shop'), policy('a', 'web-w0-ingress', 'web'), policy('b', 'shop-w0-ingress', 'shop')]);
+    assert.deepEqual(names(s.owned('a', 'shop')), ['shop-w0-ingress', 'shop-w1-ingress']);
+    assert.deepEqual(names(s.owned('a', 'web')), ['web-w0-ingress']);
+    assert.deepEqual(names(s.owned('b', 'shop')), ['shop-w0-ingress']);
+    assert.deepEqual(s.owned('c', 'shop'), []);
+    assert.equal(s.size(), 4);
+  });
+
+  it('replace drops what the new list no longer has', () => {
+    const s = new PolicyStore();
+    s.replace([policy('a', 'shop-w0-ingress', 'shop'), policy('a', 'shop-w1-ingress', 'shop')]);
+    s.replace([policy('a', 'shop-w1-ingress', 'shop')]);
+    assert.deepEqual(names(s.owned('a', 'shop')), ['shop-w1-ingress']);
+    assert.equal(s.size(), 1);
+  });
+
+  it('applies added, modified and deleted events, and moves a relabelled policy to its new intent', () => {
+    const s = new PolicyStore();
+    s.replace([]);
+    s.apply('ADDED', policy('a', 'p', 'shop'));
+    s.apply('MODIFIED', policy('a', 'p', 'shop', { spec: { podSelector: { matchLabels: { x: 'y' } } } }));
+    assert.deepEqual(s.get('a', 'p')?.spec, { podSelector: { matchLabels: { x: 'y' } } });
+    s.apply('MODIFIED', policy('a', 'p', 'web'));
+    assert.deepEqual(s.owned('a', 'shop'), []);
+    assert.deepEqual(names(s.owned('a', 'web')), ['p']);
+    s.apply('DELETED', policy('a', 'p', 'web'));
+    assert.deepEqual(s.owned('a', 'web'), []);
+    assert.equal(s.size(), 0);
+    s.apply('DELETED', policy('a', 'never-seen', 'web')); // harmless
+  });
+
+  it('keeps what reconcile compares and writes from, without managedFields', () => {
+    const s = new PolicyStore();
+    const p = policy('a', 'p', 'shop');
+    const withManagedFields: KubeObject = { ...p, metadata: Object.assign({ managedFields: [{ manager: 'x' }] }, p.metadata) };
+    s.replace([withManagedFields]);
+    const got = s.owned('a', 'shop')[0];
+    assert.ok(got);
+    assert.equal('managedFields' in got.metadata, false);
+    assert.deepEqual({ ...got.metadata }, p.metadata);
+    assert.equal(got.kind, 'NetworkPolicy');
+  });
+
+  it('a cache answers a namespace only from the store whose watch covers it, once that store listed', () => {
+    const c = new PolicyCache();
+    const a = new PolicyStore('a');
+    const b = new PolicyStore('b');
+    c.add(a);
+    c.add(b);
+    a.replace([policy('a', 'p', 'shop')]);
+    assert.equal(c.hasSynced('a'), true);
+    assert.equal(c.hasSynced('b'), false);
+    assert.equal(c.hasSynced(), false);
+    assert.throws(() => c.owned('b', 'shop'), NotSyncedError);
+    assert.throws(() => c.owned('elsewhere', 'shop'), NotSyncedError);
+    assert.deepEqual(names(c.owned('a', 'shop')), ['p']);
+    b.replace([]);
+    assert.equal(c.hasSynced(), true);
+    assert.equal(c.size(), 1);
+  });
+});
+
+describe('operator own-write echoes', () => {
+  const at = (rv: string): KubeObject => ({ metadata: { namespace: 'a', name: 'p', resourceVersion: rv } });
+
+  it('recognises the event of the very state it wrote, once', () => {
+    const w = new OwnWrites();
+    w.begin(at(''));
+    assert.equal(w.end(at(''), at('5')), false);
+    assert.equal(w.isEcho('MODIFIED', at('5')), true);
+    assert.equal(w.isEcho('MODIFIED', at('5')), false);
+    assert.equal(w.size(), 0);
+  });
+
+  it('lets any other state through: a later edit, or a delete', () => {
+    const w = new OwnWrites();
+    w.begin(at(''));
+    w.end(at(''), at('5'));
+    assert.equal(w.isEcho('MODIFIED', at('6')), false);
+    w.begin(at(''));
+    w.end(at(''), at('7'));
+    assert.equal(w.isEcho('DELETED', at('7')), false);
+    assert.equal(w.isEcho('ADDED', at('8')), false);
+  });
+
+  it('holds an event that outran its write, and reports it if it was not that write', () => {
+    const w = new OwnWrites();
+    w.begin(at(''));
+    assert.equal(w.isEcho('ADDED', at('5')), true, 'held until the write answers');
+    assert.equal(w.end(at(''), at('5')), false, 'it was the echo');
+    w.begin(at(''));
+    assert.equal(w.isEcho('MODIFIED', at('6')), true);
+    assert.equal(w.end(at(''), at('7')), true, 'someone else wrote 6: enqueue');
+    assert.equal(w.isEcho('MODIFIED', at('7')), true, 'and 7 is still ours');
+  });
+
+  it('reports every held event when the write failed', () => {
+    const w = new OwnWrites();
+    w.begin(at(''));
+    w.isEcho('MODIFIED', at('9'));
+    assert.equal(w.end(at(''), undefined), true);
+    assert.equal(w.size(), 0);
+  });
+});
