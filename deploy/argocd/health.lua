@@ -1,5 +1,7 @@
 -- Argo CD resource health for netseg.io/SegmentationIntent.
--- Healthy:     Ready=True for the current generation (the operator has reconciled this very spec).
+-- Healthy:     Ready=True for the current generation (the operator has reconciled this very spec), or a DryRun
+--              intent whose plan for the current generation is computed (Ready=False, reason DryRun: it is
+--              doing what it was asked, and its status lists what it would own).
 -- Degraded:    the current generation is refused (InvalidSpec) or blocked by a policy it does not own
 --              (NameConflict); the policies it already owned stay in place, but the new intent is not applied.
 -- Progressing: anything else (not reconciled yet, a newer spec pending, an API error being retried).
@@ -20,6 +22,11 @@ for _, c in ipairs(obj.status.conditions) do
   end
 end
 for _, c in ipairs(obj.status.conditions) do
+  if c.type == "Ready" and c.status == "False" and c.reason == "DryRun" and current(c) then
+    hs.status = "Healthy"
+    hs.message = "DryRun: " .. (c.message or "nothing is applied")
+    return hs
+  end
   if c.type == "Ready" and c.status == "True" and current(c)
      and (obj.status.observedGeneration == nil or obj.status.observedGeneration == generation) then
     hs.status = "Healthy"

@@ -82,20 +82,21 @@ async function act(intent: SegmentationIntent, current: readonly NetworkPolicy[]
   const ref = refOf(intent);
   const validation = validateIntent(intent);
   const flows = intent.spec?.flows?.length ?? 0;
+  const workloads = intent.spec?.workloads?.length ?? 0;
   if (!validation.ok) {
     const kept = current.filter((p) => ownedBy(p, ref)).map((p) => p.metadata.name ?? '');
-    return { kind: 'InvalidSpec', kept, issues: validation.issues.map(formatIssue).join('; '), flows };
+    return { kind: 'InvalidSpec', kept, issues: validation.issues.map(formatIssue).join('; '), flows, workloads };
   }
   const plan = diff(compile(validation.intent), current, ref);
   const desiredNames = (p: Plan): string[] => [...p.unchanged, ...p.update.map((u) => name(u.desired)), ...p.create.map(name)];
   if (validation.intent.enforcement === 'DryRun') {
     d.log.info('dry run', { create: plan.create.length, update: plan.update.length, delete: plan.delete.length });
-    return { kind: 'DryRun', policies: desiredNames(plan), conflicts: plan.conflicts, flows: validation.intent.flows.length, wouldChange: summary(plan) };
+    return { kind: 'DryRun', policies: desiredNames(plan), conflicts: plan.conflicts, flows: validation.intent.flows.length, workloads: validation.intent.workloads.length, wouldChange: summary(plan) };
   }
   const clashes = await applyPlan(plan, intent, validation.intent, d);
   const conflicts = [...plan.conflicts, ...clashes].sort();
   const policies = desiredNames(plan).filter((n) => !clashes.includes(n));
-  return { kind: 'Reconciled', policies, conflicts, flows: validation.intent.flows.length };
+  return { kind: 'Reconciled', policies, conflicts, flows: validation.intent.flows.length, workloads: validation.intent.workloads.length };
 }
 
 function name(p: NetworkPolicy): string {

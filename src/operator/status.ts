@@ -9,9 +9,9 @@ import type { NewCondition } from './conditions';
 import { ConditionType, Reason } from './reasons';
 
 export type Outcome =
-  | { readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number }
-  | { readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly wouldChange: string }
-  | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number }
+  | { readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number }
+  | { readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number; readonly wouldChange: string }
+  | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number; readonly workloads: number }
   | { readonly kind: 'ApiError'; readonly message: string };
 
 export interface StatusEvent {
@@ -61,15 +61,16 @@ function policiesOf(o: Outcome, prev: SegmentationIntentStatus | undefined): str
   }
 }
 
-function flowsOf(o: Outcome, prev: SegmentationIntentStatus | undefined): number {
-  return o.kind === 'ApiError' ? (prev?.flows ?? 0) : o.flows;
+/** The flow and workload counts (printer columns): an API error knows nothing new, so it keeps the last ones. */
+function countsOf(o: Outcome, prev: SegmentationIntentStatus | undefined): { flows: number; workloads: number } {
+  return o.kind === 'ApiError' ? { flows: prev?.flows ?? 0, workloads: prev?.workloads ?? 0 } : { flows: o.flows, workloads: o.workloads };
 }
 
 export function nextStatus(prev: SegmentationIntentStatus | undefined, o: Outcome, at: { now: Date; generation?: number }): SegmentationIntentStatus {
   const [ready, degraded] = conditionsFor(o);
   let conditions = setCondition(prev?.conditions, ready, at);
   conditions = setCondition(conditions, degraded, at);
-  const status: SegmentationIntentStatus = { conditions, policies: policiesOf(o, prev), flows: flowsOf(o, prev) };
+  const status: SegmentationIntentStatus = { conditions, policies: policiesOf(o, prev), ...countsOf(o, prev) };
   // An API error says nothing about the current generation: keep the generation last fully observed.
   const observed = o.kind === 'ApiError' ? prev?.observedGeneration : at.generation;
   if (observed !== undefined) status.observedGeneration = observed;

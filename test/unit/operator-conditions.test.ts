@@ -35,18 +35,20 @@ describe('operator conditions', () => {
 });
 
 describe('operator status', () => {
-  const ok: Outcome = { kind: 'Reconciled', policies: ['b', 'a'], conflicts: [], flows: 2 };
+  const ok: Outcome = { kind: 'Reconciled', policies: ['b', 'a'], conflicts: [], flows: 2, workloads: 3 };
 
   it('is byte-equal on a second pass over an unchanged world, so no status write happens', () => {
     const first = nextStatus(undefined, ok, { now: t0, generation: 1 });
     const second = nextStatus(first, ok, { now: t1, generation: 1 });
     assert.ok(statusEqual(first, second));
     assert.deepEqual(first.policies, ['a', 'b']);
+    assert.equal(first.workloads, 3, 'the Workloads printer column');
+    assert.equal(first.flows, 2, 'the Flows printer column');
     assert.equal(transitionEvent(first, second), undefined);
   });
 
   it('says Ready=False InvalidSpec, Degraded=True, and lists the policies kept', () => {
-    const s = nextStatus(undefined, { kind: 'InvalidSpec', kept: ['p'], issues: 'spec.peers[0].ipBlock.cidr: bad', flows: 1 }, { now: t0, generation: 2 });
+    const s = nextStatus(undefined, { kind: 'InvalidSpec', kept: ['p'], issues: 'spec.peers[0].ipBlock.cidr: bad', flows: 1, workloads: 2 }, { now: t0, generation: 2 });
     const ready = s.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'False');
     assert.equal(ready?.reason, Reason.InvalidSpec);
@@ -67,10 +69,11 @@ describe('operator status', () => {
     assert.equal(transitionEvent(good, failing)?.reason, Reason.ApiError);
     assert.equal(transitionEvent(failing, nextStatus(failing, bad, { now: t1, generation: 1 })), undefined);
     assert.equal(failing.observedGeneration, 1, 'an API error keeps the generation last observed');
+    assert.equal(failing.workloads, 3, 'and the counts last observed');
   });
 
   it('reports DryRun as not Ready and not Degraded', () => {
-    const s = nextStatus(undefined, { kind: 'DryRun', policies: ['x'], conflicts: [], flows: 1, wouldChange: 'would create 1 (x)' }, { now: t0, generation: 1 });
+    const s = nextStatus(undefined, { kind: 'DryRun', policies: ['x'], conflicts: [], flows: 1, workloads: 1, wouldChange: 'would create 1 (x)' }, { now: t0, generation: 1 });
     assert.deepEqual(s.conditions?.map((c) => [c.type, c.status, c.reason]), [['Degraded', 'False', 'DryRun'], ['Ready', 'False', 'DryRun']]);
   });
 });
