@@ -8,26 +8,9 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from './cluster';
-import { REPO_ROOT, eventually, freshNamespace, kubectl, useCluster } from './cluster';
+import { REPO_ROOT, eventually, freshNamespace, kubectl, serviceAccountKubeConfig, useCluster } from './cluster';
 import type { CountedOperator } from './operator.support';
 import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec } from './operator.support';
-
-async function serviceAccountKubeConfig(admin: k8s.KubeConfig): Promise<k8s.KubeConfig> {
-  const core = admin.makeApiClient(k8s.CoreV1Api);
-  const r = await core.createNamespacedServiceAccountToken('netseg-operator', 'netseg-system', { spec: { audiences: [], expirationSeconds: 3600 } });
-  const token = r.body.status?.token;
-  assert.ok(token, 'TokenRequest returned no token');
-  const cluster = admin.getCurrentCluster();
-  assert.ok(cluster);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
-    users: [{ name: 'netseg-operator', token }],
-    contexts: [{ name: 'sa', cluster: 'test', user: 'netseg-operator' }],
-    currentContext: 'sa',
-  });
-  return kc;
-}
 
 describe('operator as its ServiceAccount with deploy/rbac (integration)', function () {
   this.timeout(120_000);
@@ -43,7 +26,7 @@ describe('operator as its ServiceAccount with deploy/rbac (integration)', functi
     cluster = await useCluster();
     view = new ClusterView(cluster.kc);
     await kubectl(cluster, ['apply', '-k', path.join(REPO_ROOT, 'deploy', 'rbac')]);
-    saKc = await serviceAccountKubeConfig(cluster.kc);
+    saKc = await serviceAccountKubeConfig(cluster.kc, 'netseg-system', 'netseg-operator');
     ns = await freshNamespace(cluster, 'oprbac');
   });
 
