@@ -263,8 +263,9 @@ function has(ctx: VerifyContext, intent: ValidIntent, e: IntentEndpoint, x: Endp
   if (!pod) return false;
   if (e.kind === 'ip-peer') return pod.ipTexts.some((ip) => ipIn(ip, e.ipBlock.cidr, e.ipBlock.except ?? []));
   if (e.kind === 'workload') return pod.namespace === intent.namespace && matchesSelector(e.selector, pod.labels);
+  // API.md: a peer is "anything outside this namespace"; the intent's own pods are named by its workloads.
   const nsOk = e.namespaceSelector
-    ? matchesSelector(e.namespaceSelector, nsLabels(ctx, pod.namespace))
+    ? pod.namespace !== intent.namespace && matchesSelector(e.namespaceSelector, nsLabels(ctx, pod.namespace))
     : pod.namespace === intent.namespace;
   return nsOk && matchesSelector(e.podSelector ?? ({} as LabelSelector), pod.labels);
 }

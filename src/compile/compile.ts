@@ -80,7 +80,7 @@ class Context {
   }
 
   private visit(e: Endpoint): void {
-    if (!this.peers.has(e)) this.peers.set(e, e.kind === 'workload' ? workloadPeer(this.selectorOf(e)) : keyed(peerOf(e)));
+    if (!this.peers.has(e)) this.peers.set(e, e.kind === 'workload' ? workloadPeer(this.selectorOf(e)) : keyed(peerOf(e, this.intent.namespace)));
   }
 
   selectorOf(w: Workload): JsonSelector {

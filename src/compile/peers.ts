@@ -1,5 +1,5 @@
 /** Endpoints of an intent as NetworkPolicy peers, each with a canonical key for merging and sorting. */
-import type { IPBlock, NetworkPolicyPeer } from '../model/kubernetes';
+import type { IPBlock, LabelSelector, NetworkPolicyPeer } from '../model/kubernetes';
 import type { Endpoint } from '../intent/types';
 import { formatCidr, parseCidr } from '../intent/syntax';
 import { byString, canonicalSelector } from './canonical';
@@ -27,21 +27,42 @@ export function keyed(peer: NetworkPolicyPeer, key = JSON.stringify(peer)): Keye
   return { key, peer, rank: 0 };
 }
 
-/** A workload is a podSelector peer (this namespace); a selector peer ANDs both selectors in ONE peer entry. */
-export function peerOf(endpoint: Endpoint): NetworkPolicyPeer {
+/** The label every namespace carries with its own name (set by the apiserver since Kubernetes 1.21). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * A workload is a podSelector peer (this namespace); a selector peer ANDs both selectors in ONE peer entry, its
+ * namespaceSelector confined to namespaces other than the intent's own (see outsideNamespace).
+ */
+export function peerOf(endpoint: Endpoint, ownNamespace: string): NetworkPolicyPeer {
   switch (endpoint.kind) {
     case 'workload':
       return { podSelector: canonicalSelector(endpoint.selector) };
-    case 'selector-peer':
-      return endpoint.podSelector
-        ? {
-            namespaceSelector: canonicalSelector(endpoint.namespaceSelector),
-            podSelector: canonicalSelector(endpoint.podSelector),
-          }
-        : { namespaceSelector: canonicalSelector(endpoint.namespaceSelector) };
+    case 'selector-peer': {
+      const namespaceSelector = canonicalSelector(outsideNamespace(endpoint.namespaceSelector, ownNamespace));
+      return endpoint.podSelector ? { namespaceSelector, podSelector: canonicalSelector(endpoint.podSelector) } : { namespaceSelector };
+    }
     case 'ip-peer':
       return { ipBlock: canonicalIpBlock(endpoint.ipBlock) };
   }
+}
+
+/**
+ * API.md: peers are "anything outside this namespace". A namespaceSelector that can also select the intent's own
+ * namespace ({} = every namespace, or any label the namespace may carry) would admit this namespace's pods,
+ * which the intent never named: a policy allowing more than the intent says. Such a selector gets
+ * `kubernetes.io/metadata.name NotIn [own]`. One that already names other namespaces is left as written, so
+ * the common `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}` compiles unchanged.
+ */
+export function outsideNamespace(selector: LabelSelector, own: string): LabelSelector {
+  const pinned = selector.matchLabels?.[NAMESPACE_NAME_LABEL];
+  if (pinned !== undefined && pinned !== own) return selector;
+  const namesOthers = (selector.matchExpressions ?? []).some(
+    (e) => e.key === NAMESPACE_NAME_LABEL && e.operator === 'In' && !(e.values ?? []).includes(own),
+  );
+  if (namesOthers) return selector;
+  const notOwn = { key: NAMESPACE_NAME_LABEL, operator: 'NotIn' as const, values: [own] };
+  return { ...selector, matchExpressions: [...(selector.matchExpressions ?? []), notOwn] };
 }
 
 function canonicalIpBlock(block: IPBlock): IPBlock {

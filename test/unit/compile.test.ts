@@ -440,7 +440,7 @@ function allowedPeers(intent: ValidIntent, workload: string, direction: 'Ingress
   for (const f of intent.flows) {
     const [selves, others] = direction === 'Ingress' ? [f.to, f.from] : [f.from, f.to];
     if (!selves.some((e) => e.name === workload)) continue;
-    for (const o of others) addTo(allowed, peerOf(o), [...f.ports]);
+    for (const o of others) addTo(allowed, peerOf(o, intent.namespace), [...f.ports]);
   }
   if (direction === 'Egress' && intent.allowDNS) addTo(allowed, DNS_PEER, [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
   return allowed;
