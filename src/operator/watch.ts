@@ -46,7 +46,9 @@ interface Stoppable {
   abort(): void;
 }
 
-const WATCH_BACKOFF = { baseDelayMs: 500, maxDelayMs: 30_000, jitter: 0.2 };
+// Capped at 5 s: after an apiserver outage the operator is back within seconds of its return (a 30 s cap let
+// recovery take up to 30 s); a list attempt every 5 s against an absent apiserver costs next to nothing.
+const WATCH_BACKOFF = { baseDelayMs: 500, maxDelayMs: 5_000, jitter: 0.2 };
 
 export function objectKey(o: KubeObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
