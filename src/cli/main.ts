@@ -27,14 +27,7 @@ export function buildProgram(io: CliIO, exit: { code: number }): Command {
     .version(require('../../../package.json').version as string)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  program.hook('postAction', () => undefined);
-  for (const register of commands()) {
-    try {
-      register(program, { ...io, setExitCode: (c: number) => (exit.code = c) });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
-    }
-  }
+  for (const register of commands()) register(program, { ...io, setExitCode: (c: number) => (exit.code = c) });
   return program;
 }
 
