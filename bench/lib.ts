@@ -2,9 +2,12 @@
  * Benchmark helpers: timing, medians and percentiles, and writing figures to bench/results/<name>.json.
  * Benchmarks print figures; they assert nothing (the machine is shared and noisy).
  */
+import { execFile } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import * as k8s from '@kubernetes/client-node';
 
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
@@ -58,4 +61,43 @@ export function report(name: string, figures: Record<string, unknown>): void {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   fs.writeFileSync(path.join(RESULTS_DIR, `${name}.json`), JSON.stringify(record, null, 2) + '\n');
   process.stdout.write(`\n== ${name}\n${JSON.stringify(figures, null, 2)}\n(written to bench/results/${name}.json)\n`);
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CONTROL_PLANE = path.join(ROOT, 'scripts', 'control-plane');
+
+/** Runs a command, resolving with its stdout; rejects with its stderr. */
+export function sh(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60_000 }, (err, out, errOut) =>
+      err ? reject(new Error(`${cmd}: ${err.message}\n${errOut}`)) : resolve(out),
+    ),
+  );
+}
+
+/** The local control plane (started or reused by scripts/control-plane), with the CRD installed. */
+export async function localControlPlane(): Promise<{ kc: k8s.KubeConfig; kubeconfig: string }> {
+  const kubeconfig = (await sh(CONTROL_PLANE, ['up'])).trim().split('\n').pop() ?? '';
+  const env = Object.fromEntries(
+    (await sh(CONTROL_PLANE, ['env'])).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const kubectl = env['KUBECTL'] ?? 'kubectl';
+  const crd = path.join(ROOT, 'crds', 'segmentationintents.netseg.io.yaml');
+  await sh(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', crd]);
+  await sh(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/segmentationintents.netseg.io']);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return { kc, kubeconfig };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for an operator's --metrics-addr we can scrape). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -12,20 +12,18 @@
  *  - the operator's VmRSS and VmHWM (peak) from /proc/<pid>/status once converged.
  * Polling costs the apiserver nothing: the bench scrapes the operator's /metrics every 500 ms.
  */
-import { execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { SegmentationIntent } from '../src/intent/types';
-import { report, seededRandom } from './lib';
+import { freePort, localControlPlane, report, seededRandom } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SCRIPT = path.join(ROOT, 'scripts', 'control-plane');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
 const WORKLOADS = 10;
 const FLOWS = 20;
@@ -34,23 +32,6 @@ const MANAGED = 'app.kubernetes.io/managed-by=netseg-operator';
 const WORKERS = Number(process.env['NETSEG_BENCH_WORKERS'] ?? '4');
 const POLL_MS = 500;
 const QUIET_MS = 3000;
-
-function sh(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60_000 }, (err, out, errOut) => (err ? reject(new Error(`${cmd}: ${err.message}\n${errOut}`)) : resolve(out))),
-  );
-}
-
-async function controlPlane(): Promise<{ kc: k8s.KubeConfig; path: string }> {
-  const kubeconfig = (await sh(SCRIPT, ['up'])).trim().split('\n').pop() ?? '';
-  const env = Object.fromEntries((await sh(SCRIPT, ['env'])).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const kubectl = env['KUBECTL'] ?? 'kubectl';
-  await sh(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', path.join(ROOT, 'crds', 'segmentationintents.netseg.io.yaml')]);
-  await sh(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/segmentationintents.netseg.io']);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return { kc, path: kubeconfig };
-}
 
 /** 10 workloads, 20 distinct flows between them on a random port, deterministic from `seed`. */
 function benchIntent(ns: string, i: number, rnd: () => number): SegmentationIntent {
@@ -89,17 +70,6 @@ interface OperatorProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly startedAt: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The NODE_OPTIONS the operator's container runs with, from deploy/base/deployment.yaml (one source of truth). */
@@ -207,10 +177,10 @@ async function settled(op: OperatorProcess): Promise<number> {
 
 // ------------------------------------------------------------------------------------------- scenarios
 
-async function firstApply(cp: { kc: k8s.KubeConfig; path: string }, ns: string, n: number, log: string): Promise<Record<string, unknown>> {
+async function firstApply(cp: { kc: k8s.KubeConfig; kubeconfig: string }, ns: string, n: number, log: string): Promise<Record<string, unknown>> {
   const custom = cp.kc.makeApiClient(k8s.CustomObjectsApi);
   const api = cp.kc.makeApiClient(k8s.NetworkingV1Api);
-  const op = await spawnOperator(cp.path, ns, log);
+  const op = await spawnOperator(cp.kubeconfig, ns, log);
   try {
     await until(async () => (await probe(op, '/readyz')) === 200, 60_000);
     const rnd = seededRandom(42);
@@ -237,8 +207,8 @@ async function firstApply(cp: { kc: k8s.KubeConfig; path: string }, ns: string, 
 }
 
 /** A fresh operator process over converged intents: every intent reconciled once more, nothing to write. */
-async function noopPass(cp: { path: string }, ns: string, n: number, log: string): Promise<Record<string, unknown>> {
-  const op = await spawnOperator(cp.path, ns, log);
+async function noopPass(cp: { kubeconfig: string }, ns: string, n: number, log: string): Promise<Record<string, unknown>> {
+  const op = await spawnOperator(cp.kubeconfig, ns, log);
   try {
     await until(async () => (await probe(op, '/readyz')) === 200, 60_000, 50);
     const readyMs = Date.now() - op.startedAt;
@@ -255,7 +225,7 @@ async function noopPass(cp: { path: string }, ns: string, n: number, log: string
   }
 }
 
-async function scenario(cp: { kc: k8s.KubeConfig; path: string }, n: number): Promise<Record<string, unknown>> {
+async function scenario(cp: { kc: k8s.KubeConfig; kubeconfig: string }, n: number): Promise<Record<string, unknown>> {
   const core = cp.kc.makeApiClient(k8s.CoreV1Api);
   const ns = `bench-op-${n}-${crypto.randomBytes(3).toString('hex')}`;
   const log = path.join(os.tmpdir(), `${ns}.operator.log`);
@@ -270,7 +240,7 @@ async function scenario(cp: { kc: k8s.KubeConfig; path: string }, n: number): Pr
 }
 
 export async function run(): Promise<void> {
-  const cp = await controlPlane();
+  const cp = await localControlPlane();
   const figures: Record<string, unknown> = {};
   const sizes = (process.env['NETSEG_BENCH_SIZES'] ?? '100,1000').split(',').map(Number);
   for (const n of sizes) figures[`n${n}`] = await scenario(cp, n);

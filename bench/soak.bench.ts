@@ -9,51 +9,21 @@
  * inside the operator) and open file descriptors (/proc/PID/fd). Reported: first vs last, and the least-squares
  * slope per 1,000 cycles after warm-up (the first 2,000 cycles). No leak = a flat slope.
  */
-import { execFile, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { report, seededRandom } from './lib';
+import { freePort, localControlPlane, report, seededRandom } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SCRIPT = path.join(ROOT, 'scripts', 'control-plane');
 const CYCLES = 10_000;
 const EVERY = 1_000;
 const WARMUP = 2_000;
 const INTENTS = 40;
 const MANAGED = 'app.kubernetes.io/managed-by=netseg-operator';
-
-function sh(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60_000 }, (err, out, errOut) => (err ? reject(new Error(`${cmd}: ${err.message}\n${errOut}`)) : resolve(out))),
-  );
-}
-
-async function controlPlane(): Promise<{ kc: k8s.KubeConfig; kubeconfig: string }> {
-  const kubeconfig = (await sh(SCRIPT, ['up'])).trim().split('\n').pop() ?? '';
-  const env = Object.fromEntries((await sh(SCRIPT, ['env'])).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const kubectl = env['KUBECTL'] ?? 'kubectl';
-  await sh(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', path.join(ROOT, 'crds', 'segmentationintents.netseg.io.yaml')]);
-  await sh(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/segmentationintents.netseg.io']);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return { kc, kubeconfig };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function metric(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -210,7 +180,7 @@ async function soak(op: Operator, netApi: k8s.NetworkingV1Api, ns: string): Prom
 }
 
 export async function run(): Promise<void> {
-  const { kc, kubeconfig } = await controlPlane();
+  const { kc, kubeconfig } = await localControlPlane();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const netApi = kc.makeApiClient(k8s.NetworkingV1Api);

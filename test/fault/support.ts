@@ -8,10 +8,10 @@ import { execFile, spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
+import { freePort, seededRandom } from '../../bench/lib';
 import { compile, specHash } from '../../src/compile';
 import { validateIntent } from '../../src/intent';
 import type { SegmentationIntent } from '../../src/intent/types';
@@ -23,32 +23,11 @@ export { MANAGED };
 
 export const NETSEG_BIN = path.join(REPO_ROOT, 'bin', 'netseg');
 
+// The benchmarks' seeded PRNG (the same kill schedule on every run) and free-port finder.
+export { freePort, seededRandom };
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** A deterministic PRNG (mulberry32): the same kill schedule on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A TCP port that was free a moment ago (the operator gets a fixed --metrics-addr we can scrape). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface OperatorProcess {
