@@ -9,6 +9,7 @@ import type { SegmentationIntent, ValidIntent } from '../intent/types';
 import { API_VERSION as INTENT_API_VERSION, KIND as INTENT_KIND } from '../intent/types';
 import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
 import type { ClusterInput } from '../reach';
+import { policyId } from '../reach';
 import { type Loaded, loadManifests } from './load';
 
 export interface SourcedIntent {
@@ -91,16 +92,12 @@ export function loadCluster(paths: readonly string[]): LoadedCluster {
   const { compiled, errors } = compileIntents(objects.intents);
   const generated = compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies);
   // The operator would overwrite a file's copy of a policy it generates, so the compiled one wins on a name clash.
-  const generatedIds = new Set(generated.map(policyKey));
-  const kept = objects.policies.filter((p) => !generatedIds.has(policyKey(p)));
+  const generatedIds = new Set(generated.map(policyId));
+  const kept = objects.policies.filter((p) => !generatedIds.has(policyId(p)));
   return {
     input: { namespaces: objects.namespaces, pods: objects.pods, policies: [...kept, ...generated] },
     objects,
     compiled,
     errors: [...loaded.errors, ...errors],
   };
-}
-
-function policyKey(p: NetworkPolicy): string {
-  return `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
 }

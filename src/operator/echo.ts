@@ -10,6 +10,7 @@
  * (or any, if the write failed) is then reported so the caller enqueues it.
  */
 import type { ObjectMeta } from '../model/kubernetes';
+import { objectKey } from './ownership';
 import type { WatchEventType } from './watch';
 
 /** Entries are removed by their event; this only bounds what events that never come (a relist gap) leave. */
@@ -25,7 +26,7 @@ export class OwnWrites {
 
   /** Before sending a create/update of `o`. */
   begin(o: Written): void {
-    const key = keyOf(o);
+    const key = objectKey(o);
     this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
   }
 
@@ -34,7 +35,7 @@ export class OwnWrites {
    * Returns true if an event held meanwhile was not this write's echo: the caller must enqueue its owner.
    */
   end(o: Written, stored: Written | undefined): boolean {
-    const key = keyOf(o);
+    const key = objectKey(o);
     const rv = stored?.metadata?.resourceVersion;
     const left = (this.inFlight.get(key) ?? 1) - 1;
     const held = this.held.get(key) ?? [];
@@ -49,7 +50,7 @@ export class OwnWrites {
 
   /** True if the event is (or may be, until its write answers) the echo of our own write: enqueue nothing now. */
   isEcho(type: WatchEventType, o: Written): boolean {
-    const key = keyOf(o);
+    const key = objectKey(o);
     const rv = o.metadata?.resourceVersion ?? '';
     if (type !== 'DELETED' && this.inFlight.has(key)) {
       this.held.set(key, [...(this.held.get(key) ?? []), rv]);
@@ -69,8 +70,4 @@ export class OwnWrites {
     if (this.written.size >= MAX_ENTRIES) this.written.clear();
     this.written.set(key, rv);
   }
-}
-
-function keyOf(o: Written): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }

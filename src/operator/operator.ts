@@ -29,7 +29,7 @@ import { kubeLeaseStore } from './lease-store';
 import { dotiLogger, reconcileLogger } from './logger';
 import { createMetrics, serveMetrics } from './metrics';
 import type { Metrics } from './metrics';
-import { MANAGED_SELECTOR, ownerKey } from './ownership';
+import { MANAGED_SELECTOR, objectKey, ownerKey } from './ownership';
 import { resyncAndSweep } from './sweep';
 import { WorkQueue } from './queue';
 import { reconcile } from './reconcile';
@@ -38,7 +38,7 @@ import { listNamespaces, scopeOf } from './scope';
 import type { Scope } from './scope';
 import { OwnWrites } from './echo';
 import { NotSyncedError, PolicyCache, PolicyStore } from './store';
-import { ResilientWatch, objectKey } from './watch';
+import { ResilientWatch } from './watch';
 import type { WatchEventType, WatchHandlers, WatchTarget } from './watch';
 
 export interface OperatorOptions {

@@ -2,7 +2,7 @@
  * How the operator recognises its objects. The marks themselves belong to the compiler (src/compile/labels.ts):
  * compile writes them, the operator selects and compares by them, so both read the same constants.
  */
-import type { NetworkPolicy } from '../model/kubernetes';
+import type { NetworkPolicy, ObjectMeta } from '../model/kubernetes';
 import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from '../compile';
 import { KIND } from '../intent/types';
 
@@ -23,9 +23,21 @@ export function intentSelector(intentName: string): string {
 export function ownerKey(p: Pick<NetworkPolicy, 'metadata'>): string | undefined {
   const ns = p.metadata.namespace ?? '';
   const ref = (p.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === KIND);
-  if (ref) return `${ns}/${ref.name}`;
+  if (ref) return keyOf(ns, ref.name);
   const label = p.metadata.labels?.[INTENT_LABEL];
-  return label ? `${ns}/${label}` : undefined;
+  return label ? keyOf(ns, label) : undefined;
+}
+
+/**
+ * The work-queue key of an object, "namespace/name": the one spelling that the watches, the sweep and the echo
+ * filter share, so that their keys for one intent coalesce. parseKey is its inverse.
+ */
+export function objectKey(o: { readonly metadata?: Pick<ObjectMeta, 'namespace' | 'name'> }): string {
+  return keyOf(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
+}
+
+function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
 }
 
 export function parseKey(key: string): { namespace: string; name: string } {

@@ -11,7 +11,7 @@
 import type { Logger } from 'winston';
 import type { SegmentationIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
-import { INTENT_LABEL, MANAGED_SELECTOR } from './ownership';
+import { INTENT_LABEL, MANAGED_SELECTOR, objectKey } from './ownership';
 import { orphans } from './plan';
 
 export interface SweepApi {
@@ -28,7 +28,7 @@ export async function resyncAndSweep(
 ): Promise<number> {
   const managed = (await Promise.all(namespaces.map((ns) => api.listPolicies(ns, MANAGED_SELECTOR)))).flat();
   const intents = (await Promise.all(namespaces.map((ns) => api.listIntents(ns)))).flat();
-  for (const i of intents) h.enqueue(`${i.metadata.namespace ?? ''}/${i.metadata.name ?? ''}`);
+  for (const i of intents) h.enqueue(objectKey(i));
   const live = intents.map((i) => ({ namespace: i.metadata.namespace ?? '', name: i.metadata.name ?? '', uid: i.metadata.uid ?? '' }));
   const doomed = orphans(managed, live);
   for (const p of doomed) {

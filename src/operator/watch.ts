@@ -10,6 +10,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import type { KubeObject } from '../model/kubernetes';
+import { objectKey } from './ownership';
 import { backoffDelay } from './queue';
 import type { Timers } from './queue';
 import { realTimers } from './queue';
@@ -49,10 +50,6 @@ interface Stoppable {
 // Capped at 5 s: after an apiserver outage the operator is back within seconds of its return (a 30 s cap let
 // recovery take up to 30 s); a list attempt every 5 s against an absent apiserver costs next to nothing.
 const WATCH_BACKOFF = { baseDelayMs: 500, maxDelayMs: 5_000, jitter: 0.2 };
-
-export function objectKey(o: KubeObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-}
 
 /** Only what mapping to a key needs, so that caching every managed policy stays small. */
 function skeleton(o: KubeObject, t: WatchTarget): KubeObject {
