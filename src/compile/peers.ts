@@ -14,21 +14,21 @@ export interface KeyedPeer {
   rank: number;
 }
 
+/** The label every namespace carries with its own name (set by the apiserver since Kubernetes 1.21). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
 /**
  * Cluster DNS as most distributions label it (kube-dns and CoreDNS deployments both carry k8s-app=kube-dns)
  * in the namespace named kube-system. Both selectors, ANDed: a pod elsewhere that copies the label gets nothing.
  */
 export const DNS_PEER: NetworkPolicyPeer = {
-  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'kube-system' } },
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
 export function keyed(peer: NetworkPolicyPeer, key = JSON.stringify(peer)): KeyedPeer {
   return { key, peer, rank: 0 };
 }
-
-/** The label every namespace carries with its own name (set by the apiserver since Kubernetes 1.21). */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /**
  * A workload is a podSelector peer (this namespace); a selector peer ANDs both selectors in ONE peer entry, its
