@@ -12,9 +12,14 @@ const root = path.resolve(__dirname, '..');
 const script = path.join(root, 'scripts', 'control-plane');
 const say = (s) => process.stdout.write(`\n[demo] ${s}\n`);
 
+// The control plane's paths (kubectl among them) don't change during a run: ask the script once.
+let envCache;
 function cpEnv() {
-  const out = execFileSync(script, ['env'], { encoding: 'utf8' });
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  if (!envCache) {
+    const out = execFileSync(script, ['env'], { encoding: 'utf8' });
+    envCache = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  }
+  return envCache;
 }
 
 function kubectl(kubeconfig, args, opts = {}) {
