@@ -6,8 +6,3 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 export function sha256Hex(text: string): string {
   return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
-
-/** 8 hex characters of sha256: the suffix that keeps shortened names distinct. */
-export function shortHash(text: string): string {
-  return sha256Hex(text).slice(0, 8);
-}

@@ -2,7 +2,7 @@
  * The marks netseg puts on every object it generates, in one place: the operator selects its policies by these
  * labels and detects drift with the spec-hash annotation, so compile and operator must agree on them.
  */
-import { shortHash } from './hash';
+import { sha256Hex } from './hash';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'netseg-operator';
@@ -13,17 +13,18 @@ export const SPEC_HASH_ANNOTATION = 'netseg.io/spec-hash';
 
 /** Label values are at most 63 characters; intent names (DNS subdomains) may have 253. */
 const LABEL_VALUE_MAX = 63;
-const HASH_LENGTH = 8;
+const HASH_LENGTH = 16;
 
 /**
- * The `netseg.io/intent` label value for an intent name: the name when it fits, else its first 54 characters
- * (trailing "-" and "." removed) + "-" + 8 hex characters of sha256(name). Deterministic and collision-resistant,
- * but not reversible: the operator must compare with intentLabelValue(name), never with the name itself.
+ * The `netseg.io/intent` label value for an intent name: the name when it fits, else its first 46 characters +
+ * "_" + 16 hex characters of sha256(name). "_" is legal in a label value but never in an intent name, so no
+ * intent can be named after another's shortened value. Still, a label is only a way to LIST an intent's
+ * policies: ownership is decided by the controller ownerReference's uid, never by this value.
  */
 export function intentLabelValue(intentName: string): string {
   if (intentName.length <= LABEL_VALUE_MAX) return intentName;
-  const head = intentName.slice(0, LABEL_VALUE_MAX - HASH_LENGTH - 1).replace(/[-.]+$/, '');
-  return `${head}-${shortHash(intentName)}`;
+  const head = intentName.slice(0, LABEL_VALUE_MAX - HASH_LENGTH - 1);
+  return `${head}_${sha256Hex(intentName).slice(0, HASH_LENGTH)}`;
 }
 
 /** The labels of every object generated for an intent. Nothing is copied from the intent's own labels. */

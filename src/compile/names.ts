@@ -1,40 +1,48 @@
 /**
- * Deterministic policy names: `<intent>-<workload>-ingress|egress` and `<intent>-default-deny` (API.md).
- * Names are kept DNS-1123 labels of at most 63 characters, so that they also fit label values and the
- * `kubectl get` column. A name that would be longer, or that contains "." (legal in an intent name, not in a
- * label), becomes `<head>-<8 hex of sha256(full name)>-<suffix>`: still readable, still stable.
+ * Generated policy names: readable, deterministic, and INJECTIVE within a namespace (API.md): no two (intent,
+ * workload, direction) and no two default-denies may ever want the same name, whatever their lengths, and a
+ * shortened name can't be produced by naming another intent after it. The scheme (docs/intent-reference.md,
+ * "Generated names"):
+ *
+ *   <intent>.<workload>.ingress    <intent>.<workload>.egress    <intent>.default-deny
+ *
+ * "." separates the parts because a workload name (a DNS-1123 label) can't contain one and the last part is one
+ * of a fixed set of tags: read from the right, a name gives back its tag, then its workload (for ingress/egress),
+ * then its intent, so two different tuples can't spell the same name. ("-" could not do this: `a-b` + `c` and
+ * `a` + `b-c` both spell `a-b-c`.)
+ *
+ * NetworkPolicy names are DNS-1123 subdomains of at most 253 characters; an intent name may already have 253.
+ * A name that would be longer becomes
+ *
+ *   <head>.<tag>-<32 hex of sha256 of the tuple>
+ *
+ * whose last part is never one of the plain tags, so a shortened name never equals a plain one; two shortened
+ * names are equal only if 128 bits of sha256 collide. The head (a prefix of the plain name) is for humans.
  */
-import { shortHash } from './hash';
+import { sha256Hex } from './hash';
 
-export const NAME_MAX = 63;
+/** NetworkPolicy names are DNS-1123 subdomains. */
+export const NAME_MAX = 253;
 
 export type PolicyKind = 'ingress' | 'egress' | 'default-deny';
 
-export function policyName(intentName: string, workload: string | undefined, kind: PolicyKind): string {
-  const full = workload === undefined ? `${intentName}-${kind}` : `${intentName}-${workload}-${kind}`;
-  if (full.length <= NAME_MAX && !full.includes('.')) return full;
-  const budget = NAME_MAX - kind.length - 8 - 2;
-  const head = full
-    .slice(0, full.length - kind.length - 1)
-    .replace(/\./g, '-')
-    .slice(0, budget)
-    .replace(/-+$/, '');
-  return `${head}-${shortHash(full)}-${kind}`;
-}
-
 /**
- * Makes names unique in first-come order: a later duplicate gets a hash of its name and position. Only a
- * 32-bit hash collision or a workload literally named like a shortened name can cause one.
+ * The plain tags: the last dot-separated part of every unshortened generated name. Reserved here, so that no
+ * future kind of generated policy reuses one: a new kind of owner (e.g. a cluster-wide baseline) gets tags of its
+ * own that are not in this list.
  */
-export function uniqueNames(names: readonly string[]): string[] {
-  const seen = new Set<string>();
-  return names.map((name, i) => {
-    let candidate = name;
-    for (let n = 0; seen.has(candidate); n++) {
-      const base = name.slice(0, NAME_MAX - 9).replace(/-+$/, '');
-      candidate = `${base}-${shortHash(`${name}#${i}#${n}`)}`;
-    }
-    seen.add(candidate);
-    return candidate;
-  });
+export const PLAIN_TAGS: readonly string[] = ['ingress', 'egress', 'default-deny'];
+
+/** 32 hex characters = 128 bits: a deliberate collision would need ~2^64 sha256 evaluations. */
+const HASH_HEX = 32;
+
+export function policyName(intentName: string, workload: string | undefined, kind: PolicyKind): string {
+  const readable = workload === undefined ? intentName : `${intentName}.${workload}`;
+  const plain = `${readable}.${kind}`;
+  if (plain.length <= NAME_MAX) return plain;
+  // JSON of the tuple: an unambiguous encoding, whatever characters the parts hold.
+  const digest = sha256Hex(JSON.stringify(['SegmentationIntent', intentName, workload ?? null, kind])).slice(0, HASH_HEX);
+  const tag = `${kind}-${digest}`;
+  const head = readable.slice(0, NAME_MAX - tag.length - 1).replace(/[-.]+$/, '');
+  return `${head}.${tag}`;
 }

@@ -80,7 +80,7 @@ describe('fault: a storm of 1,000 intent updates in 10 s (child process, shared 
     const stormMs = Date.now() - t0;
     await eventually(async () => {
       await assertExactlyDesired(cluster.kc, ns.name);
-      const ports = (await listPolicies(cluster.kc, ns.name, MANAGED)).filter((p) => p.metadata.name?.endsWith('-w1-ingress')).map((p) => p.spec.ingress?.[0]?.ports?.[0]?.port);
+      const ports = (await listPolicies(cluster.kc, ns.name, MANAGED)).filter((p) => p.metadata.name?.endsWith('.w1.ingress')).map((p) => p.spec.ingress?.[0]?.ports?.[0]?.port);
       assert.equal(ports.length, INTENTS);
       assert.ok(ports.every((p) => p === 8000 + UPDATES_EACH), `not at the final port yet: ${[...new Set(ports)].join(',')}`);
     }, 60_000, 250);

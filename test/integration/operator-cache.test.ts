@@ -71,7 +71,7 @@ describe('operator policy cache (integration)', function () {
 
     await view.updateSpec(ns.name, 'shop', shopSpec(2, { isolation: { directions: ['Ingress', 'Egress'] } }));
     const live = await converged('shop');
-    assert.deepEqual(live.map((p) => p.metadata.name).sort(), ['shop-w0-egress', 'shop-w0-ingress', 'shop-w1-egress', 'shop-w1-ingress']);
+    assert.deepEqual(live.map((p) => p.metadata.name).sort(), ['shop.w0.egress', 'shop.w0.ingress', 'shop.w1.egress', 'shop.w1.ingress']);
 
     assert.ok((await reconciles(op)) >= reconcilesBefore + 3, 'the drift and the edit were reconciled');
     assert.equal(await count(op, 'list'), listsBefore, 'a reconcile listed from the apiserver');

@@ -53,7 +53,7 @@ describe('operator as its ServiceAccount with deploy/rbac (integration)', functi
       });
     await converged();
     await eventually(async () => assert.ok((await view.reasons(ns.name, 'shop')).includes('PolicyCreated')));
-    await view.net.deleteNamespacedNetworkPolicy('shop-w0-ingress', ns.name);
+    await view.net.deleteNamespacedNetworkPolicy('shop.w0.ingress', ns.name);
     await view.updateSpec(ns.name, 'shop', shopSpec(2, { isolation: { directions: ['Ingress', 'Egress'] } }));
     await converged();
     const denied = op.writes.filter((w) => w.endsWith(' 403'));

@@ -97,7 +97,7 @@ describe('operator across an apiserver restart (integration, private control pla
     // Custom resources are served a moment after the core API: retry the create until the CRD's endpoint is back.
     await eventually(async () => void (await view.createIntent(intent(ns, 'after', shopSpec(2)))), 60_000, 500);
     await converged('after');
-    await view.net.deleteNamespacedNetworkPolicy('shop-w0-ingress', ns);
+    await view.net.deleteNamespacedNetworkPolicy('shop.w0.ingress', ns);
     await converged('shop');
     const failures = (await op.metrics.apiRequests.get()).values.filter((v) => v.labels['code'] === '0');
     assert.ok(failures.length > 0, 'the operator never saw the apiserver go away: the test restarted nothing');

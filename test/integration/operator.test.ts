@@ -66,7 +66,7 @@ describe('operator (integration)', function () {
     await converged('shop');
     await view.updateSpec(ns.name, 'shop', shopSpec(2, { isolation: { directions: ['Ingress', 'Egress'] } }));
     const live = await converged('shop');
-    assert.deepEqual(live.map((p) => p.metadata.name).sort(), ['shop-w0-egress', 'shop-w0-ingress', 'shop-w1-egress', 'shop-w1-ingress']);
+    assert.deepEqual(live.map((p) => p.metadata.name).sort(), ['shop.w0.egress', 'shop.w0.ingress', 'shop.w1.egress', 'shop.w1.ingress']);
   });
 
   it('recreates a policy deleted out-of-band and restores one edited by hand', async () => {
@@ -86,19 +86,19 @@ describe('operator (integration)', function () {
   });
 
   it('never touches a foreign policy with a clashing name and reports NameConflict', async () => {
-    const foreign = { metadata: { name: 'shop-w1-ingress', labels: { team: 'ops' } }, spec: { podSelector: { matchLabels: { x: 'y' } }, policyTypes: ['Ingress'] } };
+    const foreign = { metadata: { name: 'shop.w1.ingress', labels: { team: 'ops' } }, spec: { podSelector: { matchLabels: { x: 'y' } }, policyTypes: ['Ingress'] } };
     const created = (await view.net.createNamespacedNetworkPolicy(ns.name, foreign)).body;
     await operator();
     await view.createIntent(intent(ns.name, 'shop', shopSpec(2)));
     await eventually(async () => {
       const stored = await view.getIntent(ns.name, 'shop');
       assert.equal(readyOf(stored).reason, 'NameConflict');
-      assert.match(readyOf(stored).message ?? '', /shop-w1-ingress/);
-      assert.deepEqual(stored.status?.policies, ['shop-w0-ingress']);
+      assert.match(readyOf(stored).message ?? '', /shop.w1.ingress/);
+      assert.deepEqual(stored.status?.policies, ['shop.w0.ingress']);
     });
-    const after = (await view.net.readNamespacedNetworkPolicy('shop-w1-ingress', ns.name)).body;
+    const after = (await view.net.readNamespacedNetworkPolicy('shop.w1.ingress', ns.name)).body;
     assert.equal(after.metadata?.resourceVersion, created.metadata?.resourceVersion, 'the foreign policy was written');
-    assert.deepEqual(await view.policyNames(ns.name, MANAGED), ['shop-w0-ingress']);
+    assert.deepEqual(await view.policyNames(ns.name, MANAGED), ['shop.w0.ingress']);
   });
 
   it('keeps the policies it owns when an update is invalid, and says InvalidSpec', async () => {
@@ -125,7 +125,7 @@ describe('operator (integration)', function () {
     await eventually(async () => {
       const stored = await view.getIntent(ns.name, 'shop');
       assert.equal(readyOf(stored).reason, 'DryRun');
-      assert.deepEqual(stored.status?.policies, ['shop-w0-ingress', 'shop-w1-ingress']);
+      assert.deepEqual(stored.status?.policies, ['shop.w0.ingress', 'shop.w1.ingress']);
       assert.match(readyOf(stored).message ?? '', /would create 2/);
     });
     assert.deepEqual(await view.policyNames(ns.name), []);
@@ -170,16 +170,16 @@ describe('operator (integration)', function () {
   it('at start, sweeps managed policies whose intent is gone, which the garbage collector cannot see', async () => {
     // Left by an operator that died after its intent was deleted, with no ownerReference for the GC to follow
     // (e.g. stripped by a GitOps tool).
-    const orphan = { metadata: { name: 'ghost-w0-ingress', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': 'ghost' } }, spec: { podSelector: {}, policyTypes: ['Ingress'] } };
+    const orphan = { metadata: { name: 'ghost.w0.ingress', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': 'ghost' } }, spec: { podSelector: {}, policyTypes: ['Ingress'] } };
     await view.net.createNamespacedNetworkPolicy(ns.name, orphan);
     const unmanaged = { metadata: { name: 'hand-made', labels: { 'netseg.io/intent': 'ghost' } }, spec: { podSelector: {}, policyTypes: ['Ingress'] } };
     await view.net.createNamespacedNetworkPolicy(ns.name, unmanaged);
     await view.createIntent(intent(ns.name, 'shop', shopSpec(1)));
     await sleep(1_000);
-    assert.deepEqual(await view.policyNames(ns.name), ['ghost-w0-ingress', 'hand-made'], 'the GC did not remove it');
+    assert.deepEqual(await view.policyNames(ns.name), ['ghost.w0.ingress', 'hand-made'], 'the GC did not remove it');
     await operator();
     await converged('shop');
-    await eventually(async () => assert.deepEqual(await view.policyNames(ns.name), ['hand-made', 'shop-w0-ingress']));
+    await eventually(async () => assert.deepEqual(await view.policyNames(ns.name), ['hand-made', 'shop.w0.ingress']));
   });
 
   it('converges with no orphans when stopped mid-way and restarted after the intent changed', async () => {
@@ -191,7 +191,7 @@ describe('operator (integration)', function () {
     await view.updateSpec(ns.name, 'big', shopSpec(3));
     await operator();
     const live = await converged('big');
-    assert.deepEqual(live.map((p) => p.metadata.name).sort(), ['big-w0-ingress', 'big-w1-ingress', 'big-w2-ingress']);
+    assert.deepEqual(live.map((p) => p.metadata.name).sort(), ['big.w0.ingress', 'big.w1.ingress', 'big.w2.ingress']);
   });
 
   it('with --namespace-selector governs exactly the namespaces whose labels match, including ones labelled later', async () => {
@@ -206,7 +206,7 @@ describe('operator (integration)', function () {
       await sleep(2_500); // a resync passes
       assert.deepEqual(await view.policyNames(other.name), [], 'an unselected namespace was written');
       await view.core.patchNamespace(other.name, { metadata: { labels: { 'netseg.io/test-scope': label } } }, undefined, undefined, undefined, undefined, undefined, { headers: { 'Content-Type': 'application/merge-patch+json' } });
-      await eventually(async () => assert.deepEqual(await view.policyNames(other.name, MANAGED), ['shop-w0-ingress', 'shop-w1-ingress']));
+      await eventually(async () => assert.deepEqual(await view.policyNames(other.name, MANAGED), ['shop.w0.ingress', 'shop.w1.ingress']));
     } finally {
       await other.cleanup();
     }

@@ -59,7 +59,7 @@ describe('round-trip through the real apiserver', function () {
     assert.equal(back.spec.allowDNS, true, 'default allowDNS');
     assert.equal(back.spec.flows[0]?.ports[0]?.protocol, 'TCP', 'default protocol');
 
-    const status = { observedGeneration: back.metadata.generation, flows: 1, policies: ['shop-backend-ingress'] };
+    const status = { observedGeneration: back.metadata.generation, flows: 1, policies: ['shop.backend.ingress'] };
     await custom.replaceNamespacedCustomObjectStatus(GROUP, VERSION, ns.name, PLURAL, 'shop', {
       ...back,
       status,

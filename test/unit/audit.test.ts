@@ -104,10 +104,10 @@ describe('netseg audit', () => {
   });
 
   it('flags a generated policy edited out-of-band (its spec no longer matches its hash annotation)', () => {
-    const dir = shopPolicies((ps) => ps.map((p) => (p.metadata.name === 'shop-db-ingress' ? { ...p, spec: { ...p.spec, ingress: [{}] } } : p)));
+    const dir = shopPolicies((ps) => ps.map((p) => (p.metadata.name === 'shop.db.ingress' ? { ...p, spec: { ...p.spec, ingress: [{}] } } : p)));
     const drift = auditFiles(SHOP, dir).filter((f) => f.kind === 'drifted-policy');
     assert.strictEqual(drift.length, 2, JSON.stringify(drift));
-    assert.ok(drift.every((d) => d.kind === 'drifted-policy' && d.policy === 'shop/shop-db-ingress' && d.intent === 'shop/shop'));
+    assert.ok(drift.every((d) => d.kind === 'drifted-policy' && d.policy === 'shop/shop.db.ingress' && d.intent === 'shop/shop'));
     assert.ok(drift.some((d) => d.kind === 'drifted-policy' && /hash differs/.test(d.reason)));
     assert.ok(drift.some((d) => d.kind === 'drifted-policy' && /compiles to now/.test(d.reason)));
   });
@@ -115,9 +115,9 @@ describe('netseg audit', () => {
   it('flags a consistent hash that no longer matches what the intent compiles to, and a missing policy', () => {
     const dir = shopPolicies((ps) =>
       ps
-        .filter((p) => p.metadata.name !== 'shop-default-deny')
+        .filter((p) => p.metadata.name !== 'shop.default-deny')
         .map((p) => {
-          if (p.metadata.name !== 'shop-db-ingress') return p;
+          if (p.metadata.name !== 'shop.db.ingress') return p;
           const spec = { ...p.spec, ingress: [{}] };
           // The operator writes the hash of what it applied: an old intent version looks just like this.
           const hash = specHash({ spec });
@@ -127,7 +127,7 @@ describe('netseg audit', () => {
     const found = auditFiles(SHOP, dir).filter((f) => f.kind === 'drifted-policy' || f.kind === 'missing-policy');
     assert.deepStrictEqual(
       found.map((f) => `${f.kind} ${'policy' in f ? f.policy : ''}`).sort(),
-      ['drifted-policy shop/shop-db-ingress', 'missing-policy shop/shop-default-deny'],
+      ['drifted-policy shop/shop.db.ingress', 'missing-policy shop/shop.default-deny'],
     );
   });
 

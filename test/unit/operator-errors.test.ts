@@ -7,7 +7,7 @@ function httpError(statusCode: number, body: unknown, headers: Record<string, st
   return Object.assign(new Error('HTTP request failed'), { statusCode, body, response: { statusCode, headers } });
 }
 
-const ctx = { verb: 'update', kind: 'NetworkPolicy', namespace: 'shop', name: 'shop-web-ingress' } as const;
+const ctx = { verb: 'update', kind: 'NetworkPolicy', namespace: 'shop', name: 'shop.web.ingress' } as const;
 
 describe('operator ApiError mapping', () => {
   it('keeps the code, the Status reason and what was being done to which object', () => {
@@ -17,8 +17,8 @@ describe('operator ApiError mapping', () => {
     assert.equal(e.reason, 'Conflict');
     assert.equal(e.verb, 'update');
     assert.equal(e.kind, 'NetworkPolicy');
-    assert.equal(e.objectName, 'shop-web-ingress');
-    assert.match(e.message, /update NetworkPolicy shop\/shop-web-ingress: 409 Conflict: the object has been modified/);
+    assert.equal(e.objectName, 'shop.web.ingress');
+    assert.match(e.message, /update NetworkPolicy shop\/shop.web.ingress: 409 Conflict: the object has been modified/);
     assert.ok(isConflict(e) && !isAlreadyExists(e) && isTransient(e));
   });
 

@@ -92,7 +92,7 @@ describe('netseg reach', () => {
       run('-f', SHOP, '--from', from, '--to', to, '--port', port, '-o', 'json');
     const allowed = JSON.parse((await ask('shop/frontend-7d9f8', 'shop/backend-5c4b2', '9000')).out) as { allowed: boolean; ingress: { allowedBy: { policy: string }[] } };
     assert.strictEqual(allowed.allowed, true);
-    assert.match(allowed.ingress.allowedBy[0]?.policy ?? '', /^shop\/shop-backend/);
+    assert.match(allowed.ingress.allowedBy[0]?.policy ?? '', /^shop\/shop\.backend/);
     assert.strictEqual((JSON.parse((await ask('shop/frontend-7d9f8', 'shop/backend-5c4b2', '9090')).out) as { allowed: boolean }).allowed, false);
     assert.strictEqual((JSON.parse((await ask('shop/debug-shell', 'shop/db-0', '5432')).out) as { allowed: boolean }).allowed, false);
   });

@@ -54,7 +54,7 @@ describe('netseg render', () => {
     const r = await netseg('render', '-f', file('all.yaml', `${POD}---\n${INTENT}`));
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map((d) => (Array.isArray(d) ? d : d.toJS()) as NetworkPolicy);
-    assert.deepEqual(docs.map((d) => d.metadata.name), ['shop-api-ingress', 'shop-web-ingress']);
+    assert.deepEqual(docs.map((d) => d.metadata.name), ['shop.api.ingress', 'shop.web.ingress']);
     assert.ok(docs.every((d) => d.kind === 'NetworkPolicy'));
   });
 
@@ -64,7 +64,7 @@ describe('netseg render', () => {
     const list = JSON.parse(r.stdout) as { apiVersion: string; kind: string; items: NetworkPolicy[] };
     assert.equal(list.apiVersion, 'v1');
     assert.equal(list.kind, 'List');
-    assert.deepEqual(list.items.map((p) => p.metadata.name), ['shop-api-ingress', 'shop-web-ingress']);
+    assert.deepEqual(list.items.map((p) => p.metadata.name), ['shop.api.ingress', 'shop.web.ingress']);
   });
 
   it('reads folders recursively and in name order', async () => {
@@ -73,7 +73,7 @@ describe('netseg render', () => {
     file('a.yaml', INTENT);
     const r = await netseg('render', '-f', dir, '-o', 'json');
     const names = (JSON.parse(r.stdout) as { items: NetworkPolicy[] }).items.map((p) => p.metadata.name);
-    assert.deepEqual(names, ['shop-api-ingress', 'shop-web-ingress', 'zoo-api-ingress', 'zoo-web-ingress']);
+    assert.deepEqual(names, ['shop.api.ingress', 'shop.web.ingress', 'zoo.api.ingress', 'zoo.web.ingress']);
   });
 
   it('exits 1 on an invalid intent, naming file, document and path of every error, and prints nothing on stdout', async () => {

@@ -84,7 +84,7 @@ describe('netseg verify: finding differences', () => {
 
   it('reports a missing flow when a rule is lost, naming the flow', () => {
     const dropLbRule = (ps: NetworkPolicy[]): NetworkPolicy[] =>
-      ps.map((p) => (p.metadata.name?.includes('web-ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
+      ps.map((p) => (p.metadata.name?.includes('web.ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
     const diffs = verifyAll([withPolicies(intent, dropLbRule)], undefined).reports[0]?.differences ?? [];
     assert.ok(diffs.length > 0);
     assert.ok(diffs.every((d) => d.kind === 'missing' && d.flow === 0 && d.direction === 'Ingress' && d.port === 8443), JSON.stringify(diffs));
@@ -92,7 +92,7 @@ describe('netseg verify: finding differences', () => {
 
   it('reports an extra connection opened by the intent\'s own policy as such', () => {
     const widen = (ps: NetworkPolicy[]): NetworkPolicy[] =>
-      ps.map((p) => (p.metadata.name?.includes('api-ingress') ? { ...p, spec: { ...p.spec, ingress: [...(p.spec.ingress ?? []), { ports: [{ port: 22 }] }] } } : p));
+      ps.map((p) => (p.metadata.name?.includes('api.ingress') ? { ...p, spec: { ...p.spec, ingress: [...(p.spec.ingress ?? []), { ports: [{ port: 22 }] }] } } : p));
     const diffs = verifyAll([withPolicies(intent, widen)], undefined).reports[0]?.differences ?? [];
     const extra = diffs.find((d) => d.kind === 'extra' && d.port === 22);
     assert.ok(extra && extra.kind === 'extra' && extra.byOwnPolicy, JSON.stringify(diffs));
