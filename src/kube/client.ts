@@ -154,7 +154,7 @@ export class Kube {
    * Deletes only the very object that was read (uid precondition), so a foreign policy re-created under the
    * same name in between is never deleted. NotFound is success: the goal is reached.
    */
-  async deletePolicy(p: NetworkPolicy): Promise<void> {
+  async deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void> {
     const { name = '', namespace = '', uid } = p.metadata;
     const ctx: ApiErrorContext = { verb: 'delete', kind: KIND_POLICY, namespace, name };
     const body: k8s.V1DeleteOptions = uid ? { preconditions: { uid } } : {};

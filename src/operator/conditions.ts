@@ -3,6 +3,7 @@
  * reconcile that finds nothing new produces an identical status and the status write is skipped.
  */
 import type { Condition } from '../model/kubernetes';
+import { canonicalJSON } from '../compile';
 import type { SegmentationIntentStatus } from '../intent/types';
 
 export type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -25,14 +26,17 @@ export function findCondition(list: readonly Condition[] | undefined, type: stri
   return (list ?? []).find((c) => c.type === type);
 }
 
-/** Key-order- and condition-order-independent equality, so a status read back from the apiserver compares equal. */
+/**
+ * Equality of whole statuses, independent of key order and of the order of conditions and policies, so a status
+ * read back from the apiserver compares equal. Every field counts: a hand-picked list would miss the next one
+ * (it missed `workloads`, leaving the printer column stale).
+ */
 export function statusEqual(a: SegmentationIntentStatus | undefined, b: SegmentationIntentStatus | undefined): boolean {
   return canonical(a ?? {}) === canonical(b ?? {});
 }
 
 function canonical(s: SegmentationIntentStatus): string {
-  const conditions = [...(s.conditions ?? [])]
-    .sort((x, y) => x.type.localeCompare(y.type))
-    .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime]);
-  return JSON.stringify([s.observedGeneration ?? null, conditions, [...(s.policies ?? [])].sort(), s.flows ?? null]);
+  const conditions = [...(s.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type));
+  const normal: Record<string, unknown> = { ...s, conditions, policies: [...(s.policies ?? [])].sort() };
+  return canonicalJSON(normal);
 }

@@ -139,6 +139,11 @@ export class NetsegOperator extends Operator {
     return this.watches.length > 0 && this.watches.every((w) => w.isSynced);
   }
 
+  /** No watch has kept failing past UNHEALTHY_AFTER_MS (./watch.ts): the caches are current. */
+  healthy(): boolean {
+    return this.watches.every((w) => w.isHealthy());
+  }
+
   /** Namespaces matched by the selector, or undefined while not yet known. */
   matchedNamespaces(): string[] | undefined {
     return this.matched ? [...this.matched] : undefined;
@@ -297,9 +302,10 @@ class Runtime {
     return typeof addr === 'object' && addr ? addr.port : 0;
   }
 
+  /** The leader is ready once its caches listed, and stops being ready while a watch keeps failing. */
   ready(): boolean {
     if (!this.leaderKnown) return false;
-    return !this.leading || (this.op?.synced() ?? false);
+    return !this.leading || ((this.op?.synced() ?? false) && (this.op?.healthy() ?? false));
   }
 
   isLeader(): boolean {

@@ -2,27 +2,33 @@
  * How the operator recognises its objects. The marks themselves belong to the compiler (src/compile/labels.ts):
  * compile writes them, the operator selects and compares by them, so both read the same constants.
  */
-import type { NetworkPolicy, ObjectMeta } from '../model/kubernetes';
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from '../compile';
-import { KIND } from '../intent/types';
+import type { NetworkPolicy, ObjectMeta, OwnerReference } from '../model/kubernetes';
+import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../compile';
+import { GROUP, KIND } from '../intent/types';
 
 export { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from '../compile';
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
-/** The label selector of one intent's policies. */
-export function intentSelector(intentName: string): string {
-  return `${MANAGED_SELECTOR},${INTENT_LABEL}=${intentLabelValue(intentName)}`;
+/** The uid of an object's controller when that controller is a SegmentationIntent: the proof of ownership. */
+export function controllerUid(p: Pick<NetworkPolicy, 'metadata'>): string | undefined {
+  return intentController(p)?.uid || undefined;
+}
+
+/** The controller ownerReference, if it points at a SegmentationIntent (of any version of our group). */
+function intentController(p: Pick<NetworkPolicy, 'metadata'>): OwnerReference | undefined {
+  const ref = (p.metadata.ownerReferences ?? []).find((r) => r.controller === true);
+  return ref && ref.kind === KIND && ref.apiVersion.split('/')[0] === GROUP ? ref : undefined;
 }
 
 /**
- * The "ns/name" key of the intent a managed policy belongs to: from its controller ownerReference (exact), else
- * from the intent label (the name itself unless it was shortened; a shortened one maps to no intent, which a
- * reconcile then finds absent: harmless).
+ * The "ns/name" key of the intent to look at when a managed policy changes: its controller ownerReference's name,
+ * else the intent label (a shortened value maps to no intent, which a reconcile then finds absent: harmless).
+ * Only a key to enqueue: reconcile decides ownership by uid.
  */
 export function ownerKey(p: Pick<NetworkPolicy, 'metadata'>): string | undefined {
   const ns = p.metadata.namespace ?? '';
-  const ref = (p.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === KIND);
+  const ref = intentController(p);
   if (ref) return keyOf(ns, ref.name);
   const label = p.metadata.labels?.[INTENT_LABEL];
   return label ? keyOf(ns, label) : undefined;

@@ -2,12 +2,14 @@
  * The pure heart of reconcile: desired policies (compile's output) against the policies the apiserver holds
  * with this intent's labels → what to create, update and delete. No I/O, no clock.
  *
- * Ownership is label AND ownerReference uid: a policy carrying our labels but owned by another uid (an older
- * incarnation of a same-named intent, or a copy) is not ours to change; kube-controller-manager's GC or the
- * sweep removes it, and until then its name is a conflict.
+ * Ownership is our managed-by label AND a controller ownerReference to the intent's uid: a policy owned by
+ * another uid (an older incarnation of a same-named intent, another intent whose label value happens to be the
+ * same, or a copy) is not ours to change; kube-controller-manager's GC or the sweep removes it, and until then
+ * its name is a conflict. The intent label is never a proof: whoever names an intent chooses its value.
  */
-import type { NetworkPolicy } from '../model/kubernetes';
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from './ownership';
+import type { NetworkPolicy, ObjectMeta } from '../model/kubernetes';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, controllerUid, specHash } from './ownership';
+import type { LivePolicy } from './store';
 
 export interface IntentRef {
   readonly name: string;
@@ -17,7 +19,7 @@ export interface IntentRef {
 
 export interface PolicyUpdate {
   readonly desired: NetworkPolicy;
-  readonly current: NetworkPolicy;
+  readonly current: LivePolicy;
   /** The intent asks for what we wrote before, yet the object differs: someone edited it. */
   readonly drift: boolean;
 }
@@ -25,23 +27,24 @@ export interface PolicyUpdate {
 export interface Plan {
   readonly create: readonly NetworkPolicy[];
   readonly update: readonly PolicyUpdate[];
-  readonly delete: readonly NetworkPolicy[];
+  readonly delete: readonly LivePolicy[];
   /** Desired names held by a policy we don't own: never touched. */
   readonly conflicts: readonly string[];
   readonly unchanged: readonly string[];
 }
 
-export function ownedBy(p: NetworkPolicy, intent: IntentRef): boolean {
-  const l = p.metadata.labels ?? {};
-  if (l[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || l[INTENT_LABEL] !== intentLabelValue(intent.name)) return false;
-  return (p.metadata.ownerReferences ?? []).some((r) => r.uid === intent.uid && r.controller === true);
+export function ownedBy(p: { readonly metadata: ObjectMeta }, intent: IntentRef): boolean {
+  if (p.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
+  return intent.uid !== '' && controllerUid(p) === intent.uid;
 }
 
-export function diff(desired: readonly NetworkPolicy[], current: readonly NetworkPolicy[], intent: IntentRef): Plan {
+export function diff(desired: readonly NetworkPolicy[], current: readonly LivePolicy[], intent: IntentRef): Plan {
   const owned = new Map(current.filter((p) => ownedBy(p, intent)).map((p) => [p.metadata.name ?? '', p]));
   const foreign = new Set(current.filter((p) => !ownedBy(p, intent)).map((p) => p.metadata.name ?? ''));
   const wanted = new Set(desired.map((p) => p.metadata.name ?? ''));
   const plan = { create: [] as NetworkPolicy[], update: [] as PolicyUpdate[], conflicts: [] as string[], unchanged: [] as string[] };
+  // Names are injective, so an owned policy whose name is no longer desired is an older form of one that is:
+  // it is deleted only after the new one was created (reconcile's order), never before.
   for (const d of desired) {
     const name = d.metadata.name ?? '';
     const cur = owned.get(name);
@@ -53,7 +56,7 @@ export function diff(desired: readonly NetworkPolicy[], current: readonly Networ
   return { ...plan, delete: del, conflicts: plan.conflicts.sort(), unchanged: plan.unchanged.sort() };
 }
 
-function classify(d: NetworkPolicy, cur: NetworkPolicy, plan: { update: PolicyUpdate[]; unchanged: string[] }): void {
+function classify(d: NetworkPolicy, cur: LivePolicy, plan: { update: PolicyUpdate[]; unchanged: string[] }): void {
   if (upToDate(d, cur)) {
     plan.unchanged.push(d.metadata.name ?? '');
     return;
@@ -66,9 +69,9 @@ function classify(d: NetworkPolicy, cur: NetworkPolicy, plan: { update: PolicyUp
  * Equal where we have a say: the spec (by compile's specHash, which normalises what the apiserver drops or
  * defaults), our labels and annotations, our ownerReferences. No raw deep-equal.
  */
-export function upToDate(d: NetworkPolicy, cur: NetworkPolicy): boolean {
+export function upToDate(d: NetworkPolicy, cur: LivePolicy): boolean {
   return (
-    specHash(d) === specHash(cur) &&
+    specHash(d) === cur.specHash &&
     includes(cur.metadata.labels, d.metadata.labels) &&
     includes(cur.metadata.annotations, d.metadata.annotations) &&
     sameOwners(d, cur)
@@ -79,8 +82,8 @@ function includes(have: Record<string, string> | undefined, want: Record<string,
   return Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
 }
 
-function sameOwners(d: NetworkPolicy, cur: NetworkPolicy): boolean {
-  const key = (p: NetworkPolicy): string =>
+function sameOwners(d: NetworkPolicy, cur: LivePolicy): boolean {
+  const key = (p: { readonly metadata: ObjectMeta }): string =>
     JSON.stringify(
       (p.metadata.ownerReferences ?? [])
         .map((r) => [r.apiVersion, r.kind, r.name, r.uid, r.controller ?? false, r.blockOwnerDeletion ?? false])
@@ -93,7 +96,7 @@ function sameOwners(d: NetworkPolicy, cur: NetworkPolicy): boolean {
  * The body to PUT over `cur`: our spec, labels, annotations and ownerReferences; labels and annotations that
  * others added are kept (tools such as kubectl annotate objects); resourceVersion guards against lost updates.
  */
-export function updateBody(d: NetworkPolicy, cur: NetworkPolicy): NetworkPolicy {
+export function updateBody(d: NetworkPolicy, cur: LivePolicy): NetworkPolicy {
   return {
     ...d,
     metadata: {
@@ -112,20 +115,18 @@ export interface LiveIntent {
 }
 
 /**
- * The managed policies no live intent accounts for: their intent label names no intent of their namespace, or
- * their SegmentationIntent owner is an older incarnation (another uid). A policy controlled by something other
- * than a SegmentationIntent is never an orphan: the label alone doesn't make it ours to delete.
+ * The managed policies no live intent accounts for: their controller is a SegmentationIntent whose uid is not
+ * the uid of any live intent of their namespace (deleted, or an older incarnation of a same-named intent).
+ * Decided by uid alone: two intents may share an intent label value (a long name is shortened, and anyone may
+ * name an intent), so a label maps to no single intent. A policy with no controller, or controlled by something
+ * other than a SegmentationIntent, is never an orphan: our label alone doesn't make it ours to delete.
  * Call only with COMPLETE lists: a missing intent would look like a deleted one.
  */
-export function orphans(managed: readonly NetworkPolicy[], intents: readonly LiveIntent[]): NetworkPolicy[] {
-  const live = new Map<string, LiveIntent>();
-  for (const i of intents) live.set(`${i.namespace}/${intentLabelValue(i.name)}`, i);
+export function orphans<P extends { readonly metadata: ObjectMeta }>(managed: readonly P[], intents: readonly LiveIntent[]): P[] {
+  const live = new Set(intents.map((i) => `${i.namespace}/${i.uid}`));
   return managed.filter((p) => {
     if (p.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
-    const controller = (p.metadata.ownerReferences ?? []).find((r) => r.controller);
-    if (controller && controller.kind !== 'SegmentationIntent') return false;
-    const owner = live.get(`${p.metadata.namespace ?? ''}/${p.metadata.labels?.[INTENT_LABEL] ?? ''}`);
-    if (!owner) return true;
-    return controller !== undefined && controller.uid !== owner.uid;
+    const uid = controllerUid(p);
+    return uid !== undefined && !live.has(`${p.metadata.namespace ?? ''}/${uid}`);
   });
 }

@@ -1,6 +1,6 @@
 /**
  * reconcile(key): level-based, re-reads everything, safe to run any number of times.
- *   gather (intent + the policies carrying its labels) → plan (pure diff of compile's output) → apply → status.
+ *   gather (intent + the policies it controls, by uid) → plan (pure diff of compile's output) → apply → status.
  * Gather reads the policies from the watch-fed store (./store.ts), never before its first complete list.
  * Safety rules (API.md): an invalid intent keeps what it owns; nothing is deleted unless the list it was
  * computed from succeeded; a policy not owned by this intent (labels + controller ownerReference uid) is never
@@ -8,7 +8,7 @@
  * unselected pod is wide open, so deleting first would briefly allow everything).
  */
 import type { Logger } from 'winston';
-import { compile } from '../compile';
+import { compileChecked } from '../compile';
 import { formatIssue, validateIntent } from '../intent';
 import type { SegmentationIntent, ValidIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
@@ -22,8 +22,8 @@ import type { IntentRef, Plan } from './plan';
 import { EventReason } from './reasons';
 import { nextStatus, transitionEvent } from './status';
 import type { Outcome, StatusEvent } from './status';
-import { NotSyncedError } from './store';
-import type { PolicyReader } from './store';
+import { NotSyncedError, livePolicyOf } from './store';
+import type { LivePolicy, PolicyReader } from './store';
 
 /** The API calls reconcile needs: src/kube's Kube implements it; unit tests may pass an in-memory fake. */
 export interface KubeApi {
@@ -32,14 +32,14 @@ export interface KubeApi {
   getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
   createPolicy(p: NetworkPolicy): Promise<unknown>;
   replacePolicy(p: NetworkPolicy): Promise<unknown>;
-  deletePolicy(p: NetworkPolicy): Promise<void>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
   replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>): Promise<void>;
   createEvent(e: EventObject): Promise<void>;
 }
 
 export interface Deps {
   readonly kube: KubeApi;
-  /** The policies carrying an intent's labels (the watch-fed store; throws NotSyncedError before it listed). */
+  /** The policies an intent controls, by uid (the watch-fed store; throws NotSyncedError before it listed). */
   readonly policies: PolicyReader;
   readonly now: () => Date;
   readonly log: Logger;
@@ -64,12 +64,12 @@ export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome>
   // Gone or going: kube-controller-manager's GC removes owned policies, the sweep catches the rest.
   if (!intent || intent.metadata.deletionTimestamp) return { result: 'gone' };
   try {
-    const outcome = await act(intent, d.policies.owned(namespace, name), d);
+    const outcome = await act(intent, d.policies.owned(namespace, intent.metadata.uid ?? ''), d);
     await writeStatus(intent, outcome, d);
     return resultOf(outcome);
   } catch (e) {
     await reportFailure(intent, e, d);
-    throw e;
+    throw e instanceof PartialApplyError ? e.cause : e;
   }
 }
 
@@ -78,28 +78,29 @@ function refOf(intent: SegmentationIntent): IntentRef {
   return { name, namespace, uid };
 }
 
-async function act(intent: SegmentationIntent, current: readonly NetworkPolicy[], d: Deps): Promise<Outcome> {
+async function act(intent: SegmentationIntent, current: readonly LivePolicy[], d: Deps): Promise<Outcome> {
   const ref = refOf(intent);
   const validation = validateIntent(intent);
-  const flows = intent.spec?.flows?.length ?? 0;
-  const workloads = intent.spec?.workloads?.length ?? 0;
-  if (!validation.ok) {
-    const kept = current.filter((p) => ownedBy(p, ref)).map((p) => p.metadata.name ?? '');
-    return { kind: 'InvalidSpec', kept, issues: validation.issues.map(formatIssue).join('; '), flows, workloads };
+  // Over the compile budget counts as invalid: refused before anything is written, what it owns is kept.
+  const compiled = validation.ok ? compileChecked(validation.intent) : validation;
+  if (!validation.ok || !compiled.ok) {
+    const issues = (compiled.ok ? [] : compiled.issues).map(formatIssue).join('; ');
+    const kept = current.filter((p) => ownedBy(p, ref)).map(name);
+    return { kind: 'InvalidSpec', kept, issues, flows: intent.spec?.flows?.length ?? 0, workloads: intent.spec?.workloads?.length ?? 0 };
   }
-  const plan = diff(compile(validation.intent), current, ref);
+  const plan = diff(compiled.policies, current, ref);
   const desiredNames = (p: Plan): string[] => [...p.unchanged, ...p.update.map((u) => name(u.desired)), ...p.create.map(name)];
   if (validation.intent.enforcement === 'DryRun') {
     d.log.info('dry run', { create: plan.create.length, update: plan.update.length, delete: plan.delete.length });
     return { kind: 'DryRun', policies: desiredNames(plan), conflicts: plan.conflicts, flows: validation.intent.flows.length, workloads: validation.intent.workloads.length, wouldChange: summary(plan) };
   }
-  const clashes = await applyPlan(plan, intent, validation.intent, d);
+  const clashes = await applyPlan(plan, { intent, valid: validation.intent, owned: current }, d);
   const conflicts = [...plan.conflicts, ...clashes].sort();
   const policies = desiredNames(plan).filter((n) => !clashes.includes(n));
   return { kind: 'Reconciled', policies, conflicts, flows: validation.intent.flows.length, workloads: validation.intent.workloads.length };
 }
 
-function name(p: NetworkPolicy): string {
+function name(p: { readonly metadata: { readonly name?: string } }): string {
   return p.metadata.name ?? '';
 }
 
@@ -108,13 +109,44 @@ function summary(p: Plan): string {
   return [part('would create', p.create.map(name)), part('update', p.update.map((u) => name(u.desired))), part('delete', p.delete.map(name))].join(', ');
 }
 
+/**
+ * A write failed part-way: the others were still attempted. `existing` is what this intent owns now, as far as
+ * the writes' answers tell (owned before + created − deleted), so the status names what exists, not what was
+ * meant or what was there before.
+ */
+export class PartialApplyError extends Error {
+  override readonly name = 'PartialApplyError';
+  constructor(
+    readonly cause: unknown,
+    readonly existing: readonly string[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+interface ApplyInput {
+  readonly intent: SegmentationIntent;
+  readonly valid: ValidIntent;
+  /** What the plan was computed from: the policies the intent owned before. */
+  readonly owned: readonly LivePolicy[];
+}
+
 /** Applies the plan; returns the names whose create found a foreign object (409 AlreadyExists, not ours). */
-async function applyPlan(plan: Plan, intent: SegmentationIntent, valid: ValidIntent, d: Deps): Promise<string[]> {
+async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string[]> {
+  const { intent, valid } = input;
   const found = new Map<string, Created>();
+  const deleted = new Set<string>();
   const create = async (p: NetworkPolicy): Promise<void> => void found.set(name(p), await createOrSettle(p, refOf(intent), d));
   const update = async (u: Plan['update'][number]): Promise<void> => void (await d.kube.replacePolicy(updateBody(u.desired, u.current)));
-  await settleAll([...plan.create.map(create), ...plan.update.map(update)]);
-  await settleAll(plan.delete.map((p) => d.kube.deletePolicy(p)));
+  const remove = async (p: LivePolicy): Promise<void> => void (await d.kube.deletePolicy(p), deleted.add(name(p)));
+  try {
+    await settleAll([...plan.create.map(create), ...plan.update.map(update)]);
+    await settleAll(plan.delete.map(remove));
+  } catch (e) {
+    const made = [...found].filter(([, how]) => how !== 'clash').map(([n]) => n);
+    const existing = [...new Set([...input.owned.map(name), ...made])].filter((n) => !deleted.has(n));
+    throw new PartialApplyError(e, existing.sort());
+  }
   const created = plan.create.map(name).filter((n) => found.get(n) === 'created');
   await emitActionEvents(intent, { created, plan, restored: restoredNames(intent, valid, created) }, d);
   return plan.create.map(name).filter((n) => found.get(n) === 'clash');
@@ -146,7 +178,8 @@ async function settleExisting(p: NetworkPolicy, ref: IntentRef, d: Deps): Promis
     throw new ApiError(409, 'Conflict', ctx, { detail: 'the name was taken, then freed again: retry' });
   }
   if (!ownedBy(live, ref)) return 'clash';
-  if (!upToDate(p, live)) await d.kube.replacePolicy(updateBody(p, live));
+  const current = livePolicyOf(live);
+  if (!upToDate(p, current)) await d.kube.replacePolicy(updateBody(p, current));
   return 'ours';
 }
 
@@ -211,9 +244,11 @@ function resultOf(o: Outcome): ReconcileOutcome {
  * Not for conflicts (routine optimistic-concurrency retries) nor when the apiserver can't be reached at all.
  */
 async function reportFailure(intent: SegmentationIntent, e: unknown, d: Deps): Promise<void> {
-  if (!(e instanceof ApiError) || isConflict(e) || e.code === 0) return;
-  const message = `${e.verb} ${e.kind} ${e.objectName ?? ''}: ${e.code} ${e.reason}`.replace(/\s+:/, ':');
-  await writeStatus(intent, { kind: 'ApiError', message }, d).catch((err: unknown) =>
+  const cause = e instanceof PartialApplyError ? e.cause : e;
+  if (!(cause instanceof ApiError) || isConflict(cause) || cause.code === 0) return;
+  const message = `${cause.verb} ${cause.kind} ${cause.objectName ?? ''}: ${cause.code} ${cause.reason}`.replace(/\s+:/, ':');
+  const existing = e instanceof PartialApplyError ? e.existing : undefined;
+  await writeStatus(intent, { kind: 'ApiError', message, existing }, d).catch((err: unknown) =>
     d.log.warn('could not record the API error on the status', { error: String(err) }),
   );
 }

@@ -12,7 +12,8 @@ export type Outcome =
   | { readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number }
   | { readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number; readonly wouldChange: string }
   | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number; readonly workloads: number }
-  | { readonly kind: 'ApiError'; readonly message: string };
+  /** `existing`: what the intent owns after a write failed part-way, when known; else the last status stands. */
+  | { readonly kind: 'ApiError'; readonly message: string; readonly existing?: readonly string[] };
 
 export interface StatusEvent {
   readonly type: 'Normal' | 'Warning';
@@ -57,7 +58,7 @@ function policiesOf(o: Outcome, prev: SegmentationIntentStatus | undefined): str
     case 'InvalidSpec':
       return [...o.kept].sort();
     case 'ApiError':
-      return [...(prev?.policies ?? [])];
+      return [...(o.existing ?? prev?.policies ?? [])].sort();
   }
 }
 

@@ -1,8 +1,12 @@
 /**
  * An informer-style store of the managed NetworkPolicies, fed by the operator's list-then-watch of
- * `managed-by=netseg-operator` policies (./watch.ts), indexed by namespace and intent label, so that reconcile's
- * gather reads memory instead of listing the namespace from the apiserver each time (O(namespace) per reconcile,
- * plus one more per echo of its own writes).
+ * `managed-by=netseg-operator` policies (./watch.ts), indexed by namespace and controller owner uid, so that
+ * reconcile's gather reads memory instead of listing the namespace from the apiserver each time.
+ *
+ * It keeps what reconcile needs of each policy, not the policy: metadata (without managedFields) and the sha256
+ * of the spec, computed once when the object arrives. A spec's size is the intent author's choice (up to the
+ * compile budget, and more for a hand-made policy carrying our label), so holding specs would let any tenant
+ * grow the operator's memory; a hash and the metadata do not grow with them.
  *
  * Why reading it is as safe as a fresh list (docs/operator.md, "How gather reads"):
  *  - it answers only once a COMPLETE list has replaced it; before that `owned()` throws NotSyncedError and the
@@ -13,9 +17,11 @@
  *    success, a different object → 409), and a create that finds the name taken re-reads that one object;
  *  - every change the watch delivers re-enqueues the owner intent, so a reconcile that read a lagging store is
  *    followed by one that reads the caught-up store (level-based convergence, as with controller-runtime).
+ * Ownership is by uid (the controller ownerReference), never by the intent label: a label value is chosen by
+ * whoever names the intent, and a long one is shortened.
  */
-import type { KubeObject, NetworkPolicy } from '../model/kubernetes';
-import { INTENT_LABEL, intentLabelValue } from './ownership';
+import type { KubeObject, NetworkPolicy, ObjectMeta } from '../model/kubernetes';
+import { controllerUid, specHash } from './ownership';
 import type { WatchEventType } from './watch';
 
 /** reconcile asked before the first complete list: requeue, never act on an empty store. */
@@ -26,12 +32,32 @@ export class NotSyncedError extends Error {
   }
 }
 
-/** What reconcile reads: the policies of one namespace carrying one intent's labels. */
+/**
+ * What reconcile knows of a live policy: enough to own, compare, update (resourceVersion, others' labels and
+ * annotations) and delete it (uid precondition). `specHash` is specHash() of the live spec.
+ */
+export interface LivePolicy {
+  readonly metadata: ObjectMeta;
+  readonly specHash: string;
+}
+
+/** A live policy as the store keeps it: metadata without managedFields, spec reduced to its hash. */
+export function livePolicyOf(p: NetworkPolicy): LivePolicy {
+  const { name, namespace, uid, resourceVersion, labels, annotations, ownerReferences, deletionTimestamp } = p.metadata;
+  const metadata: ObjectMeta = { name, namespace, uid, resourceVersion };
+  if (labels) metadata.labels = labels;
+  if (annotations) metadata.annotations = annotations;
+  if (ownerReferences) metadata.ownerReferences = ownerReferences;
+  if (deletionTimestamp) metadata.deletionTimestamp = deletionTimestamp;
+  return { metadata, specHash: specHash(p) };
+}
+
+/** What reconcile reads: the policies of one namespace controlled by one intent (by uid). */
 export interface PolicyReader {
   /** False until the store covering `namespace` has replaced itself with one complete list. */
   hasSynced(namespace: string): boolean;
-  /** The managed policies labelled for `intentName` in `namespace`; throws NotSyncedError before the first list. */
-  owned(namespace: string, intentName: string): NetworkPolicy[];
+  /** The managed policies whose controller is `ownerUid` in `namespace`; throws NotSyncedError before the first list. */
+  owned(namespace: string, ownerUid: string): LivePolicy[];
 }
 
 /** What the watch feeds: a complete list replaces everything, then one event at a time. */
@@ -40,12 +66,15 @@ export interface ObjectSink {
   apply(type: WatchEventType, obj: KubeObject): void;
 }
 
-type ByName = Map<string, NetworkPolicy>;
+type ByName = Map<string, LivePolicy>;
+
+/** Policies without a controller ownerReference are filed here: owned by no intent. */
+const NO_OWNER = '';
 
 export class PolicyStore implements PolicyReader, ObjectSink {
-  /** namespace → intent label value → name → policy. */
+  /** namespace → controller uid → name → policy. */
   private index = new Map<string, Map<string, ByName>>();
-  /** namespace/name → intent label it is filed under (a relabel moves it). */
+  /** namespace/name → controller uid it is filed under (an owner change moves it). */
   private filed = new Map<string, string>();
   private synced = false;
 
@@ -76,61 +105,52 @@ export class PolicyStore implements PolicyReader, ObjectSink {
   }
 
   apply(type: WatchEventType, obj: KubeObject): void {
-    if (type === 'DELETED') this.remove(asPolicy(obj));
+    if (type === 'DELETED') this.remove(asPolicy(obj).metadata);
     else this.put(asPolicy(obj));
   }
 
-  owned(namespace: string, intentName: string): NetworkPolicy[] {
+  owned(namespace: string, ownerUid: string): LivePolicy[] {
     if (!this.synced) throw new NotSyncedError(namespace);
-    const byName = this.index.get(namespace)?.get(intentLabelValue(intentName));
+    if (ownerUid === NO_OWNER) return [];
+    const byName = this.index.get(namespace)?.get(ownerUid);
     return byName ? [...byName.values()] : [];
   }
 
   /** One cached policy, e.g. to compare a watch event with what is stored. */
-  get(namespace: string, name: string): NetworkPolicy | undefined {
-    const label = this.filed.get(`${namespace}/${name}`);
-    return label === undefined ? undefined : this.index.get(namespace)?.get(label)?.get(name);
+  get(namespace: string, name: string): LivePolicy | undefined {
+    const owner = this.filed.get(`${namespace}/${name}`);
+    return owner === undefined ? undefined : this.index.get(namespace)?.get(owner)?.get(name);
   }
 
   private put(p: NetworkPolicy): void {
     const { namespace = '', name = '' } = p.metadata;
-    this.remove(p);
-    const label = p.metadata.labels?.[INTENT_LABEL] ?? '';
-    let byLabel = this.index.get(namespace);
-    if (!byLabel) this.index.set(namespace, (byLabel = new Map()));
-    let byName = byLabel.get(label);
-    if (!byName) byLabel.set(label, (byName = new Map()));
-    byName.set(name, slim(p));
-    this.filed.set(`${namespace}/${name}`, label);
+    this.remove(p.metadata);
+    const owner = controllerUid(p) ?? NO_OWNER;
+    let byOwner = this.index.get(namespace);
+    if (!byOwner) this.index.set(namespace, (byOwner = new Map()));
+    let byName = byOwner.get(owner);
+    if (!byName) byOwner.set(owner, (byName = new Map()));
+    byName.set(name, livePolicyOf(p));
+    this.filed.set(`${namespace}/${name}`, owner);
   }
 
-  private remove(p: NetworkPolicy): void {
-    const { namespace = '', name = '' } = p.metadata;
+  private remove(m: ObjectMeta): void {
+    const { namespace = '', name = '' } = m;
     const key = `${namespace}/${name}`;
-    const label = this.filed.get(key);
-    if (label === undefined) return;
+    const owner = this.filed.get(key);
+    if (owner === undefined) return;
     this.filed.delete(key);
-    const byLabel = this.index.get(namespace);
-    const byName = byLabel?.get(label);
+    const byOwner = this.index.get(namespace);
+    const byName = byOwner?.get(owner);
     byName?.delete(name);
-    if (byName?.size === 0) byLabel?.delete(label);
-    if (byLabel?.size === 0) this.index.delete(namespace);
+    if (byName?.size === 0) byOwner?.delete(owner);
+    if (byOwner?.size === 0) this.index.delete(namespace);
   }
 }
 
 /** This store is fed by a watch of networkpolicies only: what it gets are NetworkPolicies. */
 function asPolicy(o: KubeObject): NetworkPolicy {
   return o as unknown as NetworkPolicy;
-}
-
-/**
- * What reconcile compares and writes from (spec, labels, annotations, ownerReferences, uid, resourceVersion),
- * without managedFields: those are most of a policy's bytes and nothing here reads them.
- */
-function slim(p: NetworkPolicy): NetworkPolicy {
-  const metadata: NetworkPolicy['metadata'] & { managedFields?: unknown } = { ...p.metadata };
-  delete metadata.managedFields;
-  return { ...p, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata };
 }
 
 /** Routes reads to the store whose watch covers the namespace (one per --namespaces entry, or one for all). */
@@ -141,13 +161,13 @@ export class PolicyCache implements PolicyReader {
     this.stores.push(store);
   }
 
-  owned(namespace: string, intentName: string): NetworkPolicy[] {
+  owned(namespace: string, ownerUid: string): LivePolicy[] {
     const store = this.stores.find((s) => s.covering(namespace));
     if (!store) throw new NotSyncedError(namespace);
-    return store.owned(namespace, intentName);
+    return store.owned(namespace, ownerUid);
   }
 
-  get(namespace: string, name: string): NetworkPolicy | undefined {
+  get(namespace: string, name: string): LivePolicy | undefined {
     return this.stores.find((s) => s.covering(namespace))?.get(namespace, name);
   }
 

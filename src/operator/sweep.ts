@@ -17,7 +17,7 @@ import { orphans } from './plan';
 export interface SweepApi {
   listIntents(namespace?: string): Promise<SegmentationIntent[]>;
   listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]>;
-  deletePolicy(p: NetworkPolicy): Promise<void>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
 }
 
 /** Returns the number of orphans deleted. `namespaces`: undefined entry = cluster-wide. */

@@ -61,10 +61,15 @@ function skeleton(o: KubeObject, t: WatchTarget): KubeObject {
   };
 }
 
+/** How long a watch may keep failing before the operator reports itself not ready (/readyz). */
+export const UNHEALTHY_AFTER_MS = 30_000;
+
 export class ResilientWatch {
   private readonly known = new Map<string, KubeObject>();
   private resourceVersion = '';
   private failures = 0;
+  /** Since when list or watch have failed with no watch established since; undefined while healthy. */
+  private failingSince: number | undefined;
   private request: Stoppable | undefined;
   private timer: unknown;
   private stopped = false;
@@ -92,6 +97,14 @@ export class ResilientWatch {
     return this.synced;
   }
 
+  /**
+   * False once list or watch have kept failing for `afterMs` (the CRD deleted, RBAC revoked, the apiserver
+   * gone): the cache is then stale with no end in sight, and /readyz must say so. A short outage is not enough.
+   */
+  isHealthy(afterMs = UNHEALTHY_AFTER_MS): boolean {
+    return this.failingSince === undefined || this.timers.now() - this.failingSince < afterMs;
+  }
+
   /** The cached objects (skeletons), e.g. every intent key for a resync or the number of managed policies. */
   objects(): KubeObject[] {
     return [...this.known.values()];
@@ -115,16 +128,25 @@ export class ResilientWatch {
     if (this.stopped) return;
     this.timers.clearTimer(this.timer);
     this.timer = this.timers.setTimer(() => {
-      const next = relist ? this.relist().then(() => this.watch()) : this.watch();
-      next.catch((e: unknown) => this.failed(e));
+      const next = relist ? this.relist().then(() => this.watch(), (e: unknown) => this.failed(e, 'list')) : this.watch();
+      next.catch((e: unknown) => this.failed(e, 'watch'));
     }, ms);
   }
 
-  private failed(e: unknown): void {
+  private failed(e: unknown, verb: 'list' | 'watch'): void {
     if (this.stopped) return;
+    this.failingSince ??= this.timers.now();
     const delay = backoffDelay(this.failures++, WATCH_BACKOFF);
-    this.env.log.warn('watch failed; listing again after backoff', { path: this.target.path, delayMs: delay, error: describe(e) });
+    const fields = { verb, resource: this.target.path, labelSelector: this.target.labelSelector, delayMs: delay, error: describe(e) };
+    if (statusOf(e) === 403) this.env.log.error('forbidden: the operator\'s RBAC does not allow this; listing again after backoff', fields);
+    else this.env.log.warn(`${verb} failed; listing again after backoff`, fields);
     this.schedule(delay, true);
+  }
+
+  /** The watch stream is open (HTTP 200): list and watch work again. */
+  private established(): void {
+    this.failures = 0;
+    this.failingSince = undefined;
   }
 
   private async relist(): Promise<void> {
@@ -135,7 +157,6 @@ export class ResilientWatch {
     for (const [key, old] of this.known) if (!fresh.has(key)) this.emit('DELETED', old, key);
     for (const [key, o] of fresh) this.emit('ADDED', o, key);
     this.resourceVersion = page.resourceVersion;
-    this.failures = 0;
     this.synced = true;
     this.h.onListed?.();
   }
@@ -152,17 +173,28 @@ export class ResilientWatch {
       }
       this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
       if (phase === 'BOOKMARK') return;
-      this.failures = 0;
       this.h.sink?.apply(phase as WatchEventType, obj);
       this.emit(phase as WatchEventType, skeleton(obj, this.target), objectKey(obj));
     };
     const done = (err: unknown): void => {
       this.request = undefined;
       if (this.stopped) return;
-      if (err || gone) this.failed(err ?? new Error('watch expired (410 Gone)'));
+      if (err || gone) this.failed(err ?? new Error('watch expired (410 Gone)'), 'watch');
       else this.schedule(0, false);
     };
-    this.request = (await new k8s.Watch(this.kc).watch(this.target.path, query, onLine, done)) as Stoppable;
+    this.request = (await new k8s.Watch(this.kc, this.requests()).watch(this.target.path, query, onLine, done)) as Stoppable;
+  }
+
+  /** client-node's request, told when the stream opens (HTTP 200): the one sign that watching works. */
+  private requests(): k8s.RequestInterface {
+    const plain = new k8s.DefaultRequest();
+    return {
+      webRequest: (opts) => {
+        const req = plain.webRequest(opts);
+        req.on('response', (r: { statusCode?: number }) => r.statusCode === 200 && this.established());
+        return req;
+      },
+    };
   }
 
   private emit(type: WatchEventType, o: KubeObject, key: string): void {
@@ -174,6 +206,12 @@ export class ResilientWatch {
       this.env.log.error('watch handler threw', { path: this.target.path, error: describe(e) });
     }
   }
+}
+
+function statusOf(e: unknown): number | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const o = e as { code?: unknown; statusCode?: unknown };
+  return typeof o.statusCode === 'number' ? o.statusCode : typeof o.code === 'number' ? o.code : undefined;
 }
 
 function describe(e: unknown): string {

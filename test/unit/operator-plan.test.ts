@@ -1,10 +1,12 @@
-/** The pure diff: desired (compile's output) against what the apiserver holds with our labels. */
+/** The pure diff: desired (compile's output) against the policies the intent controls (by uid). */
 import { strict as assert } from 'assert';
 import { compile } from '../../src/compile';
 import { validateIntent } from '../../src/intent';
 import type { SegmentationIntent } from '../../src/intent/types';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
 import { diff, orphans, updateBody, upToDate } from '../../src/operator/plan';
+import { livePolicyOf } from '../../src/operator/store';
+import type { LivePolicy } from '../../src/operator/store';
 
 const ref = { name: 'shop', namespace: 'shop', uid: 'uid-1' };
 
@@ -32,7 +34,11 @@ function desired(i: SegmentationIntent): NetworkPolicy[] {
 }
 
 /** As the apiserver returns it: with uid and resourceVersion, defaults applied, empty lists dropped. */
-function live(p: NetworkPolicy, rv = '7'): NetworkPolicy {
+function live(p: NetworkPolicy, rv = '7'): LivePolicy {
+  return livePolicyOf(liveObject(p, rv));
+}
+
+function liveObject(p: NetworkPolicy, rv = '7'): NetworkPolicy {
   const copy = JSON.parse(JSON.stringify(p)) as NetworkPolicy;
   copy.metadata.uid = `uid-${p.metadata.name}`;
   copy.metadata.resourceVersion = rv;
@@ -42,7 +48,7 @@ function live(p: NetworkPolicy, rv = '7'): NetworkPolicy {
   return copy;
 }
 
-const names = (ps: readonly NetworkPolicy[]): string[] => ps.map((p) => p.metadata.name ?? '');
+const names = (ps: readonly { metadata: { name?: string } }[]): string[] => ps.map((p) => p.metadata.name ?? '');
 
 describe('operator plan', () => {
   it('creates every desired policy when none exists', () => {
@@ -61,11 +67,11 @@ describe('operator plan', () => {
 
   it('updates a policy whose spec was edited by hand, and calls it drift', () => {
     const want = desired(intent());
-    const current = want.map((p) => live(p));
-    const edited = current.find((p) => p.metadata.name === 'shop-api-ingress') as NetworkPolicy;
+    const objects = want.map((p) => liveObject(p));
+    const edited = objects.find((p) => p.metadata.name === 'shop.api.ingress') as NetworkPolicy;
     edited.spec.ingress = [{}];
-    const plan = diff(want, current, ref);
-    assert.deepEqual(plan.update.map((u) => u.desired.metadata.name), ['shop-api-ingress']);
+    const plan = diff(want, objects.map(livePolicyOf), ref);
+    assert.deepEqual(plan.update.map((u) => u.desired.metadata.name), ['shop.api.ingress']);
     assert.equal(plan.update[0]?.drift, true);
   });
 
@@ -86,10 +92,27 @@ describe('operator plan', () => {
 
   it('deletes owned policies that are no longer desired and keeps foreign ones', () => {
     const want = desired(intent());
-    const stale = live({ ...want[0], metadata: { ...want[0]?.metadata, name: 'shop-old-ingress' } } as NetworkPolicy);
-    const otherOwner = live({ ...want[0], metadata: { ...want[0]?.metadata, name: 'shop-x-ingress', ownerReferences: [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'uid-OLD', controller: true }] } } as NetworkPolicy);
+    const stale = live({ ...want[0], metadata: { ...want[0]?.metadata, name: 'shop.old.ingress' } } as NetworkPolicy);
+    const otherOwner = live({ ...want[0], metadata: { ...want[0]?.metadata, name: 'shop.x.ingress', ownerReferences: [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'uid-OLD', controller: true }] } } as NetworkPolicy);
     const plan = diff(want, [...want.map((p) => live(p)), stale, otherOwner], ref);
-    assert.deepEqual(names(plan.delete), ['shop-old-ingress']);
+    assert.deepEqual(names(plan.delete), ['shop.old.ingress']);
+  });
+
+  it('moves a policy of the old naming scheme to its new name: creates the new one and deletes the old', () => {
+    const want = desired(intent());
+    const old = want.map((p) => live({ ...p, metadata: { ...p.metadata, name: (p.metadata.name ?? '').replace(/\./g, '-') } }));
+    const plan = diff(want, old, ref);
+    assert.deepEqual(names(plan.create), names(want));
+    assert.deepEqual(names(plan.delete).sort(), ['shop-api-ingress', 'shop-web-ingress']);
+  });
+
+  it('owns by controller uid alone: a policy carrying another intent label value but our uid is ours', () => {
+    const want = desired(intent());
+    const relabelled = liveObject(want[0] as NetworkPolicy);
+    (relabelled.metadata.labels as Record<string, string>)['netseg.io/intent'] = 'someone-else';
+    const plan = diff(want, [livePolicyOf(relabelled)], ref);
+    assert.deepEqual(plan.update.map((u) => u.desired.metadata.name), [want[0]?.metadata.name]);
+    assert.equal(plan.conflicts.length, 0);
   });
 
   it('reports a desired name held by a policy with our labels but another owner uid as a conflict, untouched', () => {
@@ -104,13 +127,13 @@ describe('operator plan', () => {
 
   it('an update keeps labels and annotations others added and carries the resourceVersion read', () => {
     const want = desired(intent());
-    const cur = live(want[0] as NetworkPolicy, '42');
-    cur.metadata.annotations = { ...cur.metadata.annotations, 'team.example/owner': 'ops' };
-    const body = updateBody(want[0] as NetworkPolicy, cur);
+    const obj = liveObject(want[0] as NetworkPolicy, '42');
+    obj.metadata.annotations = { ...obj.metadata.annotations, 'team.example/owner': 'ops' };
+    const body = updateBody(want[0] as NetworkPolicy, livePolicyOf(obj));
     assert.equal(body.metadata.resourceVersion, '42');
     assert.equal(body.metadata.annotations?.['team.example/owner'], 'ops');
     assert.deepEqual(body.spec, want[0]?.spec);
-    assert.ok(upToDate(want[0] as NetworkPolicy, body));
+    assert.ok(upToDate(want[0] as NetworkPolicy, livePolicyOf(body)));
   });
 
   it('treats an empty podSelector and an empty namespaceSelector as different peers', () => {
@@ -118,11 +141,11 @@ describe('operator plan', () => {
       i.spec.peers = [{ name: 'all-ns', namespaceSelector: {} }];
       i.spec.flows = [{ from: 'all-ns', to: 'api' }];
     }));
-    const current = want.map((p) => live(p));
-    const rule = current.find((p) => p.metadata.name === 'shop-api-ingress')?.spec.ingress?.[0];
+    const objects = want.map((p) => liveObject(p));
+    const rule = objects.find((p) => p.metadata.name === 'shop.api.ingress')?.spec.ingress?.[0];
     assert.ok(rule?.from?.[0]);
     rule.from[0] = { podSelector: {} };
-    assert.equal(diff(want, current, ref).update.length, 1);
+    assert.equal(diff(want, objects.map(livePolicyOf), ref).update.length, 1);
   });
 });
 
@@ -134,21 +157,38 @@ describe('operator orphan sweep (pure part)', () => {
       name,
       namespace: ns,
       labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': intentName },
-      ownerReferences: owner ? [{ apiVersion: 'x', kind: owner.kind, name: intentName, uid: owner.uid, controller: true }] : undefined,
+      ownerReferences: owner ? [{ apiVersion: 'netseg.io/v1alpha1', kind: owner.kind, name: intentName, uid: owner.uid, controller: true }] : undefined,
     },
     spec: { podSelector: {} },
   });
 
-  it('finds policies whose intent no longer exists, with or without an ownerReference', () => {
+  it('finds policies whose controlling intent uid is not live in their namespace', () => {
     const live = [{ namespace: 'a', name: 'keep', uid: 'u1' }];
     const ps = [
       labelled('a', 'p1', 'keep', { kind: 'SegmentationIntent', uid: 'u1' }),
       labelled('a', 'p2', 'gone', { kind: 'SegmentationIntent', uid: 'u9' }),
-      labelled('a', 'p3', 'gone'),
       labelled('b', 'p4', 'keep', { kind: 'SegmentationIntent', uid: 'u1' }),
       labelled('a', 'p5', 'keep', { kind: 'SegmentationIntent', uid: 'u-old' }),
     ];
-    assert.deepEqual(names(orphans(ps, live)), ['p2', 'p3', 'p4', 'p5']);
+    assert.deepEqual(names(orphans(ps, live)), ['p2', 'p4', 'p5']);
+  });
+
+  it('never deletes a policy with our label but no controller: the label alone is no proof of ownership', () => {
+    assert.deepEqual(orphans([labelled('a', 'p3', 'gone')], []), []);
+  });
+
+  it('keeps the policies of an intent whose label value another live intent is named after (by uid, not label)', () => {
+    // A 64+ character name is shortened in the label; another intent may be named so that both share a value.
+    const long = `${'a'.repeat(70)}`;
+    const live = [
+      { namespace: 'a', name: long, uid: 'u-long' },
+      { namespace: 'a', name: 'shortened-value', uid: 'u-short' },
+    ];
+    const ps = [
+      labelled('a', 'p1', 'shortened-value', { kind: 'SegmentationIntent', uid: 'u-long' }),
+      labelled('a', 'p2', 'shortened-value', { kind: 'SegmentationIntent', uid: 'u-short' }),
+    ];
+    assert.deepEqual(orphans(ps, live), []);
   });
 
   it('never treats a policy controlled by something else as an orphan', () => {

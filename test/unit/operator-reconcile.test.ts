@@ -8,11 +8,11 @@ import type { SegmentationIntent, SegmentationIntentStatus } from '../../src/int
 import type { KubeObject, NetworkPolicy } from '../../src/model/kubernetes';
 import { ApiError } from '../../src/kube/errors';
 import type { EventObject } from '../../src/kube/client';
-import { intentSelector } from '../../src/operator/ownership';
+import { MANAGED_SELECTOR, controllerUid } from '../../src/operator/ownership';
 import { reconcile } from '../../src/operator/reconcile';
 import type { KubeApi } from '../../src/operator/reconcile';
-import { NotSyncedError, PolicyStore } from '../../src/operator/store';
-import type { PolicyReader } from '../../src/operator/store';
+import { NotSyncedError, PolicyStore, livePolicyOf } from '../../src/operator/store';
+import type { LivePolicy, PolicyReader } from '../../src/operator/store';
 import { resyncAndSweep } from '../../src/operator/sweep';
 
 const log = winston.createLogger({ silent: true });
@@ -32,6 +32,7 @@ class FakeKube implements KubeApi, PolicyReader {
   writes = 0;
   failLists = false;
   failWrites = false;
+  failDeletes = false;
   private rv = 1;
 
   private fail(verb: 'list' | 'create', kind: string): ApiError {
@@ -52,8 +53,8 @@ class FakeKube implements KubeApi, PolicyReader {
   hasSynced(): boolean {
     return true;
   }
-  owned(ns: string, intentName: string): NetworkPolicy[] {
-    return this.select(ns, intentSelector(intentName));
+  owned(ns: string, ownerUid: string): LivePolicy[] {
+    return this.select(ns, MANAGED_SELECTOR).filter((p) => controllerUid(p) === ownerUid).map(livePolicyOf);
   }
   private select(ns: string | undefined, selector: string): NetworkPolicy[] {
     if (this.failLists) throw this.fail('list', 'NetworkPolicy');
@@ -82,8 +83,9 @@ class FakeKube implements KubeApi, PolicyReader {
     this.policies.set(key, { ...p, metadata: { ...p.metadata, uid: cur.metadata.uid, resourceVersion: String(this.rv++) } });
   }
   /** As the apiserver: the uid precondition must hold; NotFound is success (as src/kube makes it). */
-  async deletePolicy(p: NetworkPolicy): Promise<void> {
+  async deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void> {
     this.write();
+    if (this.failDeletes) throw new ApiError(500, 'InternalError', { verb: 'delete', kind: 'NetworkPolicy' }, { detail: 'injected' });
     const key = `${p.metadata.namespace}/${p.metadata.name}`;
     const cur = this.policies.get(key);
     if (cur && p.metadata.uid && cur.metadata.uid !== p.metadata.uid) throw this.conflict('delete');
@@ -135,7 +137,7 @@ describe('operator reconcile (FakeKube)', () => {
     const k = new FakeKube();
     k.addIntent(spec(3));
     assert.equal((await reconcile('shop/shop', deps(k))).result, 'reconciled');
-    assert.deepEqual(k.names(), ['shop-w0-ingress', 'shop-w1-ingress', 'shop-w2-ingress']);
+    assert.deepEqual(k.names(), ['shop.w0.ingress', 'shop.w1.ingress', 'shop.w2.ingress']);
     assert.equal(k.ready(), 'Reconciled');
     const writes = k.writes;
     await reconcile('shop/shop', deps(k));
@@ -176,15 +178,44 @@ describe('operator reconcile (FakeKube)', () => {
     assert.equal(k.ready(), 'Reconciled');
   });
 
+  it('after a delete failed, lists on the status the policies that exist, not those it meant to keep', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(3));
+    await reconcile('shop/shop', deps(k));
+    k.addIntent(spec(3, { workloads: [{ name: 'w0', selector: { matchLabels: { app: 'w0' } } }, { name: 'x', selector: { matchLabels: { app: 'x' } } }], flows: [] }), 2);
+    k.failDeletes = true;
+    await assert.rejects(reconcile('shop/shop', deps(k)), (e: unknown) => e instanceof ApiError && e.code === 500);
+    assert.equal(k.ready(), 'ApiError');
+    assert.deepEqual(k.names(), ['shop.w0.ingress', 'shop.w1.ingress', 'shop.w2.ingress', 'shop.x.ingress']);
+    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, k.names(), 'status.policies says what exists');
+  });
+
+  it('refuses an intent whose output is over the compile budget: InvalidSpec naming the part, policies kept', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await reconcile('shop/shop', deps(k));
+    const before = JSON.stringify([...k.policies.values()]);
+    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
+    const bigSelector = (i: number): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
+    const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+    k.addIntent({ ...spec(2), peers, flows: [{ from: peers.map((p) => p.name), to: 'w0' }] }, 2);
+    assert.equal((await reconcile('shop/shop', deps(k))).result, 'invalid');
+    assert.equal(JSON.stringify([...k.policies.values()]), before, 'nothing written');
+    const ready = k.intents.get('shop/shop')?.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'InvalidSpec');
+    assert.match(ready?.message ?? '', /spec\.workloads\[0\].*shop\.w0\.ingress.*over the 64\.0 KiB limit/);
+  });
+
   it('turns a create that finds a foreign policy into a NameConflict, leaving it as it was', async () => {
     const k = new FakeKube();
-    const foreign: NetworkPolicy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'shop-w1-ingress', namespace: 'shop' }, spec: { podSelector: {} } };
-    k.policies.set('shop/shop-w1-ingress', foreign);
+    const foreign: NetworkPolicy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'shop.w1.ingress', namespace: 'shop' }, spec: { podSelector: {} } };
+    k.policies.set('shop/shop.w1.ingress', foreign);
     k.addIntent(spec(2));
     assert.equal((await reconcile('shop/shop', deps(k))).result, 'conflict');
-    assert.deepEqual(k.policies.get('shop/shop-w1-ingress'), foreign);
+    assert.deepEqual(k.policies.get('shop/shop.w1.ingress'), foreign);
     assert.equal(k.ready(), 'NameConflict');
-    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop-w0-ingress']);
+    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop.w0.ingress']);
   });
 
   it('writes no policy in DryRun', async () => {
@@ -192,7 +223,7 @@ describe('operator reconcile (FakeKube)', () => {
     k.addIntent(spec(2, { enforcement: 'DryRun' }));
     assert.equal((await reconcile('shop/shop', deps(k))).result, 'dryrun');
     assert.deepEqual(k.names(), []);
-    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop-w0-ingress', 'shop-w1-ingress']);
+    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop.w0.ingress', 'shop.w1.ingress']);
   });
 
   it('does nothing for an intent that is gone', async () => {
@@ -222,7 +253,7 @@ describe('operator reconcile from the watch-fed store (FakeKube)', () => {
     assert.equal((await reconcile('shop/shop', deps(k, stale))).result, 'reconciled');
     assert.equal(JSON.stringify([...k.policies.values()]), before, 'our policies were left as they are');
     assert.equal(k.ready(), 'Reconciled');
-    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop-w0-ingress', 'shop-w1-ingress']);
+    assert.deepEqual(k.intents.get('shop/shop')?.status?.policies, ['shop.w0.ingress', 'shop.w1.ingress']);
     assert.deepEqual(k.events.slice(events), [], 'nothing was created, restored or in conflict');
   });
 
@@ -231,21 +262,21 @@ describe('operator reconcile from the watch-fed store (FakeKube)', () => {
     k.addIntent(spec(2));
     const stale = listedStore(k);
     await reconcile('shop/shop', deps(k, stale));
-    const edited = k.policies.get('shop/shop-w1-ingress') as NetworkPolicy;
-    k.policies.set('shop/shop-w1-ingress', { ...edited, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] }, metadata: { ...edited.metadata, resourceVersion: '99' } });
+    const edited = k.policies.get('shop/shop.w1.ingress') as NetworkPolicy;
+    k.policies.set('shop/shop.w1.ingress', { ...edited, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] }, metadata: { ...edited.metadata, resourceVersion: '99' } });
     assert.equal((await reconcile('shop/shop', deps(k, stale))).result, 'reconciled');
-    assert.deepEqual(k.policies.get('shop/shop-w1-ingress')?.spec, edited.spec);
+    assert.deepEqual(k.policies.get('shop/shop.w1.ingress')?.spec, edited.spec);
     assert.equal(k.ready(), 'Reconciled');
   });
 
   it('still reports a foreign policy that holds a desired name as a NameConflict', async () => {
     const k = new FakeKube();
-    const foreign: NetworkPolicy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'shop-w1-ingress', namespace: 'shop', uid: 'f', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': 'shop' }, ownerReferences: [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'another', controller: true }] }, spec: { podSelector: {} } };
+    const foreign: NetworkPolicy = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'shop.w1.ingress', namespace: 'shop', uid: 'f', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': 'shop' }, ownerReferences: [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'another', controller: true }] }, spec: { podSelector: {} } };
     k.addIntent(spec(2));
     const stale = listedStore(k); // does not know the foreign policy either
-    k.policies.set('shop/shop-w1-ingress', foreign);
+    k.policies.set('shop/shop.w1.ingress', foreign);
     assert.equal((await reconcile('shop/shop', deps(k, stale))).result, 'conflict');
-    assert.deepEqual(k.policies.get('shop/shop-w1-ingress'), foreign);
+    assert.deepEqual(k.policies.get('shop/shop.w1.ingress'), foreign);
     assert.equal(k.ready(), 'NameConflict');
   });
 
@@ -254,13 +285,13 @@ describe('operator reconcile from the watch-fed store (FakeKube)', () => {
     k.addIntent(spec(2));
     await reconcile('shop/shop', deps(k));
     const stale = listedStore(k);
-    const cur = k.policies.get('shop/shop-w1-ingress') as NetworkPolicy;
-    k.policies.set('shop/shop-w1-ingress', { ...cur, metadata: { ...cur.metadata, resourceVersion: '98' } }); // someone else wrote
+    const cur = k.policies.get('shop/shop.w1.ingress') as NetworkPolicy;
+    k.policies.set('shop/shop.w1.ingress', { ...cur, metadata: { ...cur.metadata, resourceVersion: '98' } }); // someone else wrote
     k.addIntent(spec(2, { flows: [{ from: 'w0', to: 'w1', ports: [{ port: 8080 }] }] }), 2);
     await assert.rejects(reconcile('shop/shop', deps(k, stale)), (e: unknown) => e instanceof ApiError && e.code === 409);
-    assert.equal(k.policies.get('shop/shop-w1-ingress')?.metadata.resourceVersion, '98', 'the stale update was not applied');
+    assert.equal(k.policies.get('shop/shop.w1.ingress')?.metadata.resourceVersion, '98', 'the stale update was not applied');
     assert.equal((await reconcile('shop/shop', deps(k, listedStore(k)))).result, 'reconciled');
-    assert.deepEqual(k.policies.get('shop/shop-w1-ingress')?.spec.ingress?.[0]?.ports, [{ port: 8080, protocol: 'TCP' }]);
+    assert.deepEqual(k.policies.get('shop/shop.w1.ingress')?.spec.ingress?.[0]?.ports, [{ port: 8080, protocol: 'TCP' }]);
   });
 
   it('never deletes a policy re-created under the same name: the uid precondition refuses the stale delete', async () => {
@@ -268,12 +299,12 @@ describe('operator reconcile from the watch-fed store (FakeKube)', () => {
     k.addIntent(spec(2));
     await reconcile('shop/shop', deps(k));
     const stale = listedStore(k);
-    const cur = k.policies.get('shop/shop-w1-ingress') as NetworkPolicy;
+    const cur = k.policies.get('shop/shop.w1.ingress') as NetworkPolicy;
     const recreated = { ...cur, metadata: { ...cur.metadata, uid: 'someone-else', resourceVersion: '97' } };
-    k.policies.set('shop/shop-w1-ingress', recreated);
+    k.policies.set('shop/shop.w1.ingress', recreated);
     k.addIntent(spec(1), 2);
     await assert.rejects(reconcile('shop/shop', deps(k, stale)), (e: unknown) => e instanceof ApiError && e.code === 409);
-    assert.deepEqual(k.policies.get('shop/shop-w1-ingress'), recreated);
+    assert.deepEqual(k.policies.get('shop/shop.w1.ingress'), recreated);
   });
 });
 

@@ -6,10 +6,19 @@ import { strict as assert } from 'assert';
 import type { KubeObject } from '../../src/model/kubernetes';
 import { OwnWrites } from '../../src/operator/echo';
 import { NotSyncedError, PolicyCache, PolicyStore } from '../../src/operator/store';
+import { specHash } from '../../src/compile';
 
-function policy(ns: string, name: string, intent: string, extra: Record<string, unknown> = {}): KubeObject {
+/** A managed policy controlled by the intent whose uid is `owner` (labelled with that name too, for realism). */
+function policy(ns: string, name: string, owner: string, extra: Record<string, unknown> = {}): KubeObject {
   return {
-    metadata: { namespace: ns, name, uid: `uid-${ns}-${name}`, resourceVersion: '1', labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': intent } },
+    metadata: {
+      namespace: ns,
+      name,
+      uid: `uid-${ns}-${name}`,
+      resourceVersion: '1',
+      labels: { 'app.kubernetes.io/managed-by': 'netseg-operator', 'netseg.io/intent': owner },
+      ownerReferences: [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: owner, uid: owner, controller: true, blockOwnerDeletion: true }],
+    },
     spec: { podSelector: {} },
     ...extra,
   };
@@ -22,37 +31,37 @@ describe('operator policy store', () => {
     const s = new PolicyStore('a');
     assert.equal(s.hasSynced(), false);
     assert.throws(() => s.owned('a', 'shop'), NotSyncedError);
-    s.apply('ADDED', policy('a', 'shop-w0-ingress', 'shop')); // a watch event alone does not make it synced
+    s.apply('ADDED', policy('a', 'shop.w0.ingress', 'shop')); // a watch event alone does not make it synced
     assert.throws(() => s.owned('a', 'shop'), NotSyncedError);
     s.replace([]);
     assert.equal(s.hasSynced('a'), true);
     assert.deepEqual(s.owned('a', 'shop'), []);
   });
 
-  it('indexes by namespace and intent label', () => {
+  it('indexes by namespace and controller uid', () => {
     const s = new PolicyStore();
-    s.replace([policy('a', 'shop-w0-ingress', 'shop'), policy('a', 'shop-w1-ingress', 'shop'), policy('a', 'web-w0-ingress', 'web'), policy('b', 'shop-w0-ingress', 'shop')]);
-    assert.deepEqual(names(s.owned('a', 'shop')), ['shop-w0-ingress', 'shop-w1-ingress']);
-    assert.deepEqual(names(s.owned('a', 'web')), ['web-w0-ingress']);
-    assert.deepEqual(names(s.owned('b', 'shop')), ['shop-w0-ingress']);
+    s.replace([policy('a', 'shop.w0.ingress', 'shop'), policy('a', 'shop.w1.ingress', 'shop'), policy('a', 'web.w0.ingress', 'web'), policy('b', 'shop.w0.ingress', 'shop')]);
+    assert.deepEqual(names(s.owned('a', 'shop')), ['shop.w0.ingress', 'shop.w1.ingress']);
+    assert.deepEqual(names(s.owned('a', 'web')), ['web.w0.ingress']);
+    assert.deepEqual(names(s.owned('b', 'shop')), ['shop.w0.ingress']);
     assert.deepEqual(s.owned('c', 'shop'), []);
     assert.equal(s.size(), 4);
   });
 
   it('replace drops what the new list no longer has', () => {
     const s = new PolicyStore();
-    s.replace([policy('a', 'shop-w0-ingress', 'shop'), policy('a', 'shop-w1-ingress', 'shop')]);
-    s.replace([policy('a', 'shop-w1-ingress', 'shop')]);
-    assert.deepEqual(names(s.owned('a', 'shop')), ['shop-w1-ingress']);
+    s.replace([policy('a', 'shop.w0.ingress', 'shop'), policy('a', 'shop.w1.ingress', 'shop')]);
+    s.replace([policy('a', 'shop.w1.ingress', 'shop')]);
+    assert.deepEqual(names(s.owned('a', 'shop')), ['shop.w1.ingress']);
     assert.equal(s.size(), 1);
   });
 
-  it('applies added, modified and deleted events, and moves a relabelled policy to its new intent', () => {
+  it('applies added, modified and deleted events, and moves a policy whose owner changed to its new intent', () => {
     const s = new PolicyStore();
     s.replace([]);
     s.apply('ADDED', policy('a', 'p', 'shop'));
     s.apply('MODIFIED', policy('a', 'p', 'shop', { spec: { podSelector: { matchLabels: { x: 'y' } } } }));
-    assert.deepEqual(s.get('a', 'p')?.spec, { podSelector: { matchLabels: { x: 'y' } } });
+    assert.equal(s.get('a', 'p')?.specHash, specHash({ spec: { podSelector: { matchLabels: { x: 'y' } } } }));
     s.apply('MODIFIED', policy('a', 'p', 'web'));
     assert.deepEqual(s.owned('a', 'shop'), []);
     assert.deepEqual(names(s.owned('a', 'web')), ['p']);
@@ -62,16 +71,28 @@ describe('operator policy store', () => {
     s.apply('DELETED', policy('a', 'never-seen', 'web')); // harmless
   });
 
-  it('keeps what reconcile compares and writes from, without managedFields', () => {
+  it('keeps what reconcile compares and writes from (metadata and the hash of the spec), not the spec', () => {
     const s = new PolicyStore();
-    const p = policy('a', 'p', 'shop');
+    const big = { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { k: 'v'.repeat(60) } } }] }] };
+    const p = policy('a', 'p', 'shop', { spec: big });
     const withManagedFields: KubeObject = { ...p, metadata: Object.assign({ managedFields: [{ manager: 'x' }] }, p.metadata) };
     s.replace([withManagedFields]);
     const got = s.owned('a', 'shop')[0];
     assert.ok(got);
     assert.equal('managedFields' in got.metadata, false);
     assert.deepEqual({ ...got.metadata }, p.metadata);
-    assert.equal(got.kind, 'NetworkPolicy');
+    assert.equal('spec' in got, false, 'the spec is not held');
+    assert.equal(got.specHash, specHash({ spec: big }));
+  });
+
+  it('never files a policy without an intent controller under any intent', () => {
+    const s = new PolicyStore();
+    const orphan = policy('a', 'p', 'shop');
+    delete (orphan.metadata as { ownerReferences?: unknown }).ownerReferences;
+    s.replace([orphan]);
+    assert.deepEqual(s.owned('a', 'shop'), []);
+    assert.deepEqual(s.owned('a', ''), []);
+    assert.equal(s.size(), 1);
   });
 
   it('a cache answers a namespace only from the store whose watch covers it, once that store listed', () => {
