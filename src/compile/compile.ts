@@ -16,12 +16,14 @@ import type {
   ObjectMeta,
   PolicyType,
 } from '../model/kubernetes';
-import type { Endpoint, Flow, ValidIntent, Workload } from '../intent/types';
+import type { Endpoint, Flow, Issue, ValidIntent, Workload } from '../intent/types';
+import { BudgetMeter, COMPILE_BUDGET, CompileBudgetError, kib } from './budget';
+import type { CompileBudget } from './budget';
 import { API_VERSION, KIND } from '../intent/types';
 import { byString, canonicalSelector } from './canonical';
 import { sha256Hex } from './hash';
 import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue } from './labels';
-import { policyName, uniqueNames } from './names';
+import { policyName } from './names';
 import { DNS_PEER, KeyedPeer, keyed, peerOf } from './peers';
 import { CanonicalPorts, canonicalPorts } from './ports';
 import { Rule, RuleSet } from './rules';
@@ -32,16 +34,34 @@ const DNS_PORTS = [
 ] as const;
 const DNS_CANONICAL_PORTS = canonicalPorts(DNS_PORTS);
 
-export function compile(intent: ValidIntent): NetworkPolicy[] {
-  const ctx = new Context(intent);
+/**
+ * Throws CompileBudgetError as soon as the output would exceed `budget` (./budget.ts): at most the budget and
+ * one policy are ever built. compileChecked() returns the same as an issue.
+ */
+export function compile(intent: ValidIntent, budget: CompileBudget = COMPILE_BUDGET): NetworkPolicy[] {
+  const ctx = new Context(intent, new BudgetMeter(budget));
   const specs: NamedSpec[] = [];
   if (intent.directions.includes('Ingress')) workloadSpecs(ctx, 'Ingress', specs);
   if (intent.directions.includes('Egress')) workloadSpecs(ctx, 'Egress', specs);
   if (intent.scope === 'Namespace') specs.push(defaultDenySpec(ctx));
-  const names = uniqueNames(specs.map((s) => s.name));
+  // Names are injective (./names.ts) and workload names unique (validation): no two specs share a name.
   const meta = new MetadataWriter(intent);
-  const policies = specs.map((s, i) => meta.policy(names[i] as string, s));
+  const policies = specs.map((s) => meta.policy(s.name, s));
   return policies.sort((a, b) => byString(a.metadata.name as string, b.metadata.name as string));
+}
+
+export type CompileResult =
+  | { readonly ok: true; readonly policies: NetworkPolicy[] }
+  | { readonly ok: false; readonly issues: readonly Issue[] };
+
+/** compile(), with an output over the budget as an issue (path and fix) instead of an exception. */
+export function compileChecked(intent: ValidIntent, budget: CompileBudget = COMPILE_BUDGET): CompileResult {
+  try {
+    return { ok: true, policies: compile(intent, budget) };
+  } catch (e) {
+    if (e instanceof CompileBudgetError) return { ok: false, issues: [e.issue] };
+    throw e;
+  }
 }
 
 /** A spec and its canonical JSON. */
@@ -67,7 +87,10 @@ class Context {
   private readonly peers = new Map<Endpoint, KeyedPeer>();
   private readonly ports = new Map<Flow, CanonicalPorts>();
 
-  constructor(readonly intent: ValidIntent) {
+  constructor(
+    readonly intent: ValidIntent,
+    readonly meter: BudgetMeter,
+  ) {
     this.dns = keyed(DNS_PEER, DNS_KEY);
     for (const w of intent.workloads) this.visit(w);
     for (const p of intent.peers) this.visit(p);
@@ -105,6 +128,19 @@ class Context {
   addDNS(set: RuleSet): void {
     set.add(this.dns, DNS_PORTS, DNS_CANONICAL_PORTS);
   }
+
+  /** The largest peer entries of some rules, by the names that declare them: for a budget message. Slow path. */
+  largestPeers(rules: readonly Rule[]): string[] {
+    const names = new Map<KeyedPeer, string[]>();
+    for (const [endpoint, peer] of this.peers) names.set(peer, [...(names.get(peer) ?? []), endpoint.name]);
+    const seen = [...new Set(rules.flatMap((r) => r.peers))].sort((a, b) => b.key.length - a.key.length);
+    return seen.slice(0, 3).map((p) => `${(names.get(p) ?? ['cluster DNS']).map((n) => `"${n}"`).join('/')} (${kib(p.key.length)})`);
+  }
+
+  /** Charges one built policy spec to the intent's budget; throws CompileBudgetError past it. */
+  charge(spec: NamedSpec, path: string, rules: readonly Rule[]): void {
+    this.meter.charge({ policy: spec.name, bytes: spec.json.length, path, contributors: () => this.largestPeers(rules) });
+  }
 }
 
 const DNS_KEY = JSON.stringify(DNS_PEER);
@@ -136,12 +172,14 @@ function workloadSpecs(ctx: Context, direction: PolicyType, out: NamedSpec[]): v
   const sets = rulesPerWorkload(ctx, direction);
   const kind = direction === 'Ingress' ? 'ingress' : 'egress';
   const types: readonly PolicyType[] = [direction];
-  for (const w of intent.workloads) {
+  intent.workloads.forEach((w, i) => {
     let set = sets.get(w.name);
     if (direction === 'Egress' && intent.allowDNS) ctx.addDNS((set ??= new RuleSet()));
     const rules = set ? set.rules() : [];
-    out.push(specOf(policyName(intent.name, w.name, kind), ctx.selectorOf(w), types, rules));
-  }
+    const spec = specOf(policyName(intent.name, w.name, kind), ctx.selectorOf(w), types, rules);
+    ctx.charge(spec, `spec.workloads[${i}]`, rules);
+    out.push(spec);
+  });
 }
 
 /**
@@ -153,7 +191,10 @@ function defaultDenySpec(ctx: Context): NamedSpec {
   const set = new RuleSet();
   if (intent.directions.includes('Egress') && intent.allowDNS) ctx.addDNS(set);
   const everyPod = { selector: {}, json: '{}' };
-  return specOf(policyName(intent.name, undefined, 'default-deny'), everyPod, intent.directions, set.rules());
+  const rules = set.rules();
+  const spec = specOf(policyName(intent.name, undefined, 'default-deny'), everyPod, intent.directions, rules);
+  ctx.charge(spec, 'spec.isolation.scope', rules);
+  return spec;
 }
 
 /**

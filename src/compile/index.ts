@@ -1,5 +1,8 @@
 /** The compiler: ValidIntent → NetworkPolicy[], plus the marks the operator needs to own and compare them. */
-export { compile } from './compile';
+export { compile, compileChecked } from './compile';
+export type { CompileResult } from './compile';
+export { COMPILE_BUDGET, CompileBudgetError } from './budget';
+export type { CompileBudget } from './budget';
 export { canonicalJSON, canonicalSelector, specHash } from './canonical';
 export {
   INTENT_LABEL,
@@ -9,5 +12,5 @@ export {
   intentLabelValue,
   managedLabels,
 } from './labels';
-export { NAME_MAX, policyName } from './names';
+export { NAME_MAX, PLAIN_TAGS, policyName } from './names';
 export { DNS_PEER } from './peers';

@@ -1,6 +1,11 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import fc from 'fast-check';
+import { parse } from 'yaml';
 import {
+  CompileBudgetError,
+  PLAIN_TAGS,
   DNS_PEER,
   INTENT_LABEL,
   MANAGED_BY_LABEL,
@@ -8,10 +13,13 @@ import {
   SPEC_HASH_ANNOTATION,
   canonicalJSON,
   compile,
+  compileChecked,
   intentLabelValue,
   specHash,
 } from '../../src/compile';
 import { policyName } from '../../src/compile/names';
+import type { PolicyKind } from '../../src/compile/names';
+import { validateIntent } from '../../src/intent';
 import { peerOf } from '../../src/compile/peers';
 import { mergeRanges } from '../../src/compile/ports';
 import type { FlowPort, ValidIntent } from '../../src/intent';
@@ -52,28 +60,28 @@ const shop = (): ValidIntent =>
 
 describe('compile', () => {
   describe('what API.md says an intent compiles to', () => {
-    it('gives each workload one ingress policy named <intent>-<workload>-ingress that selects it', () => {
+    it('gives each workload one ingress policy named <intent>.<workload>.ingress that selects it', () => {
       const policies = compile(shop());
-      assert.deepEqual(policies.map((p) => p.metadata.name), ['shop-api-ingress', 'shop-db-ingress', 'shop-web-ingress']);
-      const api = byName(policies, 'shop-api-ingress');
+      assert.deepEqual(policies.map((p) => p.metadata.name), ['shop.api.ingress', 'shop.db.ingress', 'shop.web.ingress']);
+      const api = byName(policies, 'shop.api.ingress');
       assert.deepEqual(api.spec.podSelector, { matchLabels: { app: 'api' } });
       assert.deepEqual(api.spec.policyTypes, ['Ingress']);
       assert.equal(api.metadata.namespace, 'shop');
     });
 
     it('allows into a workload exactly the sources and ports of the flows into it', () => {
-      const api = byName(compile(shop()), 'shop-api-ingress');
+      const api = byName(compile(shop()), 'shop.api.ingress');
       assert.deepEqual(api.spec.ingress, [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 'http', protocol: 'TCP' }] }]);
     });
 
     it('isolates a workload that nothing may enter with no ingress rule at all', () => {
       const web = validIntent('shop', withWorkload('web'), withWorkload('api'), withFlow('web', 'api'));
-      const policy = byName(compile(web), 'shop-web-ingress');
+      const policy = byName(compile(web), 'shop.web.ingress');
       assert.deepEqual(policy.spec, { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] });
     });
 
     it('makes a selector peer ONE peer entry with both namespaceSelector and podSelector', () => {
-      const web = byName(compile(shop()), 'shop-web-ingress');
+      const web = byName(compile(shop()), 'shop.web.ingress');
       assert.deepEqual(web.spec.ingress?.[0]?.from, [
         {
           namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
@@ -84,7 +92,7 @@ describe('compile', () => {
 
     it('makes a peer with only a namespaceSelector every pod of those namespaces', () => {
       const i = validIntent('m', withWorkload('web'), withNamespacePeer('mon', 'monitoring'), withFlow('mon', 'web', 9090));
-      assert.deepEqual(byName(compile(i), 'm-web-ingress').spec.ingress?.[0]?.from, [
+      assert.deepEqual(byName(compile(i), 'm.web.ingress').spec.ingress?.[0]?.from, [
         { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
       ]);
     });
@@ -98,18 +106,18 @@ describe('compile', () => {
         withDNS(false),
         withFlow('api', 'net', 443),
       );
-      assert.deepEqual(byName(compile(i), 'e-api-egress').spec.egress, [
+      assert.deepEqual(byName(compile(i), 'e.api.egress').spec.egress, [
         { to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16', '10.2.0.0/16'] } }], ports: [{ port: 443, protocol: 'TCP' }] },
       ]);
     });
 
     const directionCases: [string, string[], string[]][] = [
-      ['creates only ingress policies when only Ingress is isolated', ['Ingress'], ['shop-api-ingress', 'shop-db-ingress', 'shop-web-ingress']],
-      ['creates only egress policies when only Egress is isolated', ['Egress'], ['shop-api-egress', 'shop-db-egress', 'shop-web-egress']],
+      ['creates only ingress policies when only Ingress is isolated', ['Ingress'], ['shop.api.ingress', 'shop.db.ingress', 'shop.web.ingress']],
+      ['creates only egress policies when only Egress is isolated', ['Egress'], ['shop.api.egress', 'shop.db.egress', 'shop.web.egress']],
       [
         'creates both when both directions are isolated',
         ['Ingress', 'Egress'],
-        ['shop-api-egress', 'shop-api-ingress', 'shop-db-egress', 'shop-db-ingress', 'shop-web-egress', 'shop-web-ingress'],
+        ['shop.api.egress', 'shop.api.ingress', 'shop.db.egress', 'shop.db.ingress', 'shop.web.egress', 'shop.web.ingress'],
       ],
     ];
     for (const [sentence, directions, names] of directionCases) {
@@ -120,7 +128,7 @@ describe('compile', () => {
     }
 
     it('allows out of a workload exactly the destinations of the flows out of it, plus DNS', () => {
-      const api = byName(compile({ ...shop(), directions: ['Egress'] }), 'shop-api-egress');
+      const api = byName(compile({ ...shop(), directions: ['Egress'] }), 'shop.api.egress');
       assert.deepEqual(api.spec.policyTypes, ['Egress']);
       assert.deepEqual(api.spec.egress, [
         { to: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ port: 443, protocol: 'TCP' }] },
@@ -130,12 +138,12 @@ describe('compile', () => {
     });
 
     it('gives a workload with no flow out only the DNS rule', () => {
-      const db = byName(compile({ ...shop(), directions: ['Egress'] }), 'shop-db-egress');
+      const db = byName(compile({ ...shop(), directions: ['Egress'] }), 'shop.db.egress');
       assert.deepEqual(db.spec.egress, [{ to: [DNS_PEER], ports: [{ port: 53, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] }]);
     });
 
     it('leaves DNS out when allowDNS is false', () => {
-      const db = byName(compile({ ...shop(), directions: ['Egress'], allowDNS: false }), 'shop-db-egress');
+      const db = byName(compile({ ...shop(), directions: ['Egress'], allowDNS: false }), 'shop.db.egress');
       assert.deepEqual(db.spec, { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Egress'] });
     });
 
@@ -163,7 +171,7 @@ describe('compile', () => {
     for (const [sentence, directions, dns, spec] of scopeCases) {
       it(sentence, () => {
         const i = validIntent('shop', withWorkload('web'), withScope('Namespace'), withDirections(...directions), withDNS(dns));
-        assert.deepEqual(byName(compile(i), 'shop-default-deny').spec, spec);
+        assert.deepEqual(byName(compile(i), 'shop.default-deny').spec, spec);
       });
     }
 
@@ -230,7 +238,7 @@ describe('compile', () => {
   });
 
   describe('specHash', () => {
-    const policy = byName(compile(shop()), 'shop-api-ingress');
+    const policy = byName(compile(shop()), 'shop.api.ingress');
     const same: [string, unknown][] = [
       ['reordered keys', { ingress: policy.spec.ingress, policyTypes: ['Ingress'], podSelector: { matchLabels: { app: 'api' } } }],
       ['a port without protocol (the apiserver defaults TCP)', { ...policy.spec, ingress: [{ ...policy.spec.ingress?.[0], ports: [{ port: 'http' }] }] }],
@@ -252,7 +260,7 @@ describe('compile', () => {
 
   describe('minimal rules', () => {
     const rulesOf = (...mods: Parameters<typeof validIntent>[1][]): unknown =>
-      byName(compile(validIntent('m', withWorkload('web'), withWorkload('api'), withWorkload('job'), ...mods)), 'm-api-ingress').spec.ingress;
+      byName(compile(validIntent('m', withWorkload('web'), withWorkload('api'), withWorkload('job'), ...mods)), 'm.api.ingress').spec.ingress;
     const web = { podSelector: { matchLabels: { app: 'web' } } };
     const job = { podSelector: { matchLabels: { app: 'job' } } };
     const cases: [string, Parameters<typeof validIntent>[1][], unknown][] = [
@@ -287,37 +295,107 @@ describe('compile', () => {
   });
 
   describe('names', () => {
-    it('shortens a name beyond 63 characters with a stable hash, keeping the suffix', () => {
-      const long = 'a'.repeat(40);
-      const policies = compile(validIntent(long, withWorkload('b'.repeat(40)), withWorkload('b'.repeat(39) + 'c')));
-      const names = policies.map((p) => p.metadata.name as string);
-      for (const n of names) {
-        assert.ok(n.length <= 63, n);
-        assert.match(n, /^a+-b+-[0-9a-f]{8}-ingress$/);
-      }
+    const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+    it('spells <intent>.<workload>.<direction> and <intent>.default-deny', () => {
+      assert.equal(policyName('shop', 'web', 'ingress'), 'shop.web.ingress');
+      assert.equal(policyName('shop.v2', 'web', 'egress'), 'shop.v2.web.egress');
+      assert.equal(policyName('shop', undefined, 'default-deny'), 'shop.default-deny');
+    });
+
+    it('never gives two (intent, workload, direction) the same name where "-" would (a-b + c, a + b-c)', () => {
+      assert.notEqual(policyName('a-b', 'c', 'ingress'), policyName('a', 'b-c', 'ingress'));
+      assert.notEqual(policyName('a.b', 'c', 'ingress'), policyName('a', 'b-c', 'ingress'));
+      // An intent named after another's workload policy still gets a default-deny of its own.
+      assert.notEqual(policyName('a.b', undefined, 'default-deny'), policyName('a', 'b', 'ingress'));
+      assert.notEqual(policyName('a.ingress', undefined, 'default-deny'), policyName('a', 'ingress', 'ingress'));
+    });
+
+    it('keeps a plain name up to 253 characters and shortens a longer one into a form no plain name has', () => {
+      const fits = 'x'.repeat(253 - '.w.ingress'.length);
+      assert.equal(policyName(fits, 'w', 'ingress'), `${fits}.w.ingress`);
+      const long = policyName(`${fits}y`, 'w', 'ingress');
+      assert.ok(long.length <= 253, long);
+      assert.match(long, /^x+\.ingress-[0-9a-f]{32}$/);
+      assert.match(long, dnsSubdomain);
+      // Its last part is not a plain tag, so no intent can be named to produce it in plain form.
+      assert.ok(!PLAIN_TAGS.includes(long.slice(long.lastIndexOf('.') + 1)));
+    });
+
+    it('is injective over generated tuples, long ones included, and always a DNS subdomain of at most 253', () => {
+      const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+      const subdomain = fc.array(label, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('.').slice(0, 253).replace(/[-.]+$/, '') || 'a');
+      const tuple = fc.tuple(subdomain, fc.option(label, { nil: undefined }), fc.constantFrom<PolicyKind>('ingress', 'egress', 'default-deny'));
+      fc.assert(
+        fc.property(tuple, tuple, ([i1, w1, k1], [i2, w2, k2]) => {
+          const a = policyName(i1, k1 === 'default-deny' ? undefined : w1 ?? 'w', k1);
+          const b = policyName(i2, k2 === 'default-deny' ? undefined : w2 ?? 'w', k2);
+          assert.ok(a.length <= 253 && dnsSubdomain.test(a), a);
+          const same = i1 === i2 && k1 === k2 && (k1 === 'default-deny' || (w1 ?? 'w') === (w2 ?? 'w'));
+          assert.equal(a === b, same, `${a} vs ${b}`);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('gives the same shortened name every time and different ones to different long tuples', () => {
+      const long = 'a'.repeat(250);
+      const names = compile(validIntent(long, withWorkload('b'), withWorkload('c'))).map((p) => p.metadata.name as string);
       assert.equal(new Set(names).size, 2);
-      assert.deepEqual(compile(validIntent(long, withWorkload('b'.repeat(40)), withWorkload('b'.repeat(39) + 'c'))).map((p) => p.metadata.name), names);
+      assert.deepEqual(compile(validIntent(long, withWorkload('b'), withWorkload('c'))).map((p) => p.metadata.name), names);
     });
 
-    it('keeps a name of exactly 63 characters as it is', () => {
-      const intentName = 'x'.repeat(63 - '-w-ingress'.length);
-      assert.equal(compile(validIntent(intentName, withWorkload('w')))[0]?.metadata.name, `${intentName}-w-ingress`);
-    });
-
-    it('turns the dots of an intent name into dashes plus a hash, so the name stays a DNS label', () => {
-      const [p] = compile(validIntent('shop.v2', withWorkload('web')));
-      assert.match(p?.metadata.name ?? '', /^shop-v2-web-[0-9a-f]{8}-ingress$/);
-      assert.equal(p?.metadata.labels?.[INTENT_LABEL], 'shop.v2');
-    });
-
-    it('shortens the intent label of an intent name beyond 63 characters, deterministically', () => {
+    it('shortens the intent label of an intent name beyond 63 characters into a value no intent name can take', () => {
       const name = `${'n'.repeat(60)}.${'m'.repeat(60)}`;
       const value = intentLabelValue(name);
       assert.equal(value.length, 63);
-      assert.match(value, /^n{54}-[0-9a-f]{8}$/);
+      assert.match(value, /^n{46}_[0-9a-f]{16}$/);
+      assert.ok(value.includes('_'), '"_" is never in an intent name (a DNS subdomain)');
       assert.equal(intentLabelValue(name), value);
       assert.notEqual(intentLabelValue(`${name}x`), value);
       assert.equal(compile(validIntent(name, withWorkload('w')))[0]?.metadata.labels?.[INTENT_LABEL], value);
+      assert.equal(intentLabelValue('shop.v2'), 'shop.v2');
+    });
+  });
+
+  describe('budget', () => {
+    // 32 label keys of ~305 characters (a 243-character DNS prefix): ~10 KB per selector, which the CRD accepts.
+    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
+    const bigSelector = (i: number): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
+
+    it('refuses a policy over 64 KiB, naming the workload, the policy and its largest peers', () => {
+      const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
+        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows: [{ from: peers.map((p) => p.name), to: 'web' }] } };
+      const v = validateIntent(raw);
+      assert.ok(v.ok);
+      const r = compileChecked(v.intent);
+      assert.ok(!r.ok);
+      assert.equal(r.issues[0]?.path, 'spec.workloads[0]');
+      assert.match(r.issues[0]?.message ?? '', /"shop\.web\.ingress" whose spec is .* KiB, over the 64\.0 KiB limit for one policy; largest parts: "p\d+"/);
+      assert.throws(() => compile(v.intent), CompileBudgetError);
+    });
+
+    it('refuses an intent whose policies together pass 512 KiB, though each is under 64 KiB, and stops building there', () => {
+      const peers = Array.from({ length: 5 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      const workloads = Array.from({ length: 64 }, (_, i) => ({ name: `w${i}`, selector: { matchLabels: { app: `w${i}` } } }));
+      const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
+        spec: { workloads, peers, flows: [{ from: peers.map((p) => p.name), to: workloads.slice(0, 32).map((w) => w.name) }] } };
+      const v = validateIntent(raw);
+      assert.ok(v.ok);
+      const r = compileChecked(v.intent);
+      assert.ok(!r.ok);
+      assert.equal(r.issues[0]?.path, 'spec');
+      assert.match(r.issues[0]?.message ?? '', /more than 512\.0 KiB .* split it into several intents/);
+    });
+
+    it('compiles every example well inside the budget', () => {
+      for (const file of ['shop', 'monitoring', 'billing-egress']) {
+        const v = validateIntent(parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', file, 'intent.yaml'), 'utf8')));
+        assert.ok(v.ok);
+        for (const p of compile(v.intent)) assert.ok(JSON.stringify(p.spec).length < 4096, `${p.metadata.name}`);
+      }
     });
   });
 
@@ -376,7 +454,7 @@ function random(seed: number): () => number {
   };
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function assertStructurallyValid(policies: NetworkPolicy[], intent: ValidIntent): void {
@@ -390,7 +468,7 @@ function assertPolicyValid(p: NetworkPolicy, namespace: string): void {
   assert.equal(p.apiVersion, 'networking.k8s.io/v1');
   assert.equal(p.kind, 'NetworkPolicy');
   const name = p.metadata.name ?? '';
-  assert.ok(DNS_LABEL.test(name) && name.length <= 63, `name ${name}`);
+  assert.ok(DNS_SUBDOMAIN.test(name) && name.length <= 253, `name ${name}`);
   assert.equal(p.metadata.namespace, namespace);
   for (const v of Object.values(p.metadata.labels ?? {})) assert.ok(LABEL_VALUE.test(v) && v.length <= 63, `label ${v}`);
   assert.ok((p.spec.policyTypes ?? []).length > 0);
