@@ -112,6 +112,7 @@ describe('deploy/: the rendered install, and the operator under its ServiceAccou
     assert.equal(np.body.metadata?.labels?.['app.kubernetes.io/managed-by'], undefined, 'not marked as generated: the sweep must not take it');
     const crd = await cluster.kc.makeApiClient(k8s.ApiextensionsV1Api).readCustomResourceDefinition('segmentationintents.netseg.io');
     assert.equal(crd.body.metadata?.annotations?.['argocd.argoproj.io/sync-wave'], '-1');
+    assert.equal(crd.body.metadata?.annotations?.['argocd.argoproj.io/sync-options'], 'Prune=false,Delete=false', 'Argo CD never removes it');
   });
 
   it('reconciles the examples as its ServiceAccount, holding its Lease in netseg-system', async () => {

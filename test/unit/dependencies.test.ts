@@ -4,6 +4,8 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as path from 'path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -22,6 +24,32 @@ function packageDir(name: string, fromDir: string): string {
 function resolvedVersion(name: string, fromDir: string): string {
   return (JSON.parse(fs.readFileSync(path.join(packageDir(name, fromDir), 'package.json'), 'utf8')) as { version: string })
     .version;
+}
+
+/** The module object `fromDir` gets from `require(name)`: the copy and entry point that package really runs. */
+function load<T>(name: string, fromDir: string): T {
+  return require(require.resolve(name, { paths: [fromDir] })) as T;
+}
+
+interface Seen {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** Runs `fn` against a loopback HTTP server that records each request and answers `body` as JSON. */
+async function withServer(body: unknown, fn: (base: string, seen: Seen[]) => Promise<void>): Promise<void> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 function atLeast(version: string, minimum: string): boolean {
@@ -52,6 +80,70 @@ describe('dependency overrides (docs/security.md)', () => {
     assert.equal(requestPkg.name, '@cypress/request');
     assert.ok(atLeast(resolvedVersion('form-data', requestDir), '4.0.4'), 'form-data CVE-2025-7783');
     assert.ok(atLeast(resolvedVersion('tough-cookie', requestDir), '4.1.3'), 'tough-cookie CVE-2023-26136');
+  });
+
+  // Both come in through @cypress/request, whose own ranges (uuid ^8.3.2, qs ~6.14.1) admit no fixed version.
+  const fixedUnderRequest: [string, string, string][] = [
+    ['uuid', '11.1.1', 'GHSA-w5hq-g745-h8pq'],
+    // The advisory database marks 6.15.4 unaffected, but 6.15.4 and 6.14.3 lack the fixes: they are in 6.16.0.
+    ['qs', '6.16.0', 'GHSA-x5fp-wj9c-mxmx, GHSA-4mjr-xmp4-gh2g'],
+  ];
+  for (const [name, minimum, advisories] of fixedUnderRequest) {
+    it(`request loads ${name} >= ${minimum} (${advisories})`, () => {
+      const v = resolvedVersion(name, packageDir('request', clientNodeDir));
+      assert.ok(atLeast(v, minimum), `${name} ${v} is older than the fixed ${minimum}`);
+    });
+  }
+
+  it("request's uuid refuses to write a UUID past the end of the caller's buffer (GHSA-w5hq-g745-h8pq)", () => {
+    type V5 = ((name: string, namespace: string, buf: Uint8Array, offset: number) => Uint8Array) & { URL: string };
+    const { v5 } = load<{ v5: V5 }>('uuid', packageDir('request', clientNodeDir));
+    assert.throws(() => v5('netseg', v5.URL, new Uint8Array(16), 8), RangeError);
+  });
+
+  it("request's qs keeps arrayLimit for comma lists after [] and survives a non-function isBuffer", () => {
+    const qs = load<{ parse(s: string, o: object): unknown; stringify(o: unknown): string }>('qs', packageDir('request', clientNodeDir));
+    const limited = { comma: true, arrayLimit: 2, throwOnLimitExceeded: true };
+    assert.throws(() => qs.parse('a[]=1,2,3,4,5', limited), /Array limit exceeded/, 'GHSA-x5fp-wj9c-mxmx');
+    // GHSA-4mjr-xmp4-gh2g: qs called constructor.isBuffer whatever it was, so crafted input made stringify throw.
+    assert.equal(qs.stringify({ a: { constructor: { isBuffer: 'x' } } }), 'a%5Bconstructor%5D%5BisBuffer%5D=x');
+  });
+
+  it('request sends a multipart body (its uuid names the boundary) with a qs query string', async () => {
+    type Request = (o: object, cb: (err: Error | null, res: { statusCode: number }) => void) => void;
+    const request = load<Request>('request', clientNodeDir);
+    await withServer({}, async (base, seen) => {
+      const status = await new Promise<number>((resolve, reject) =>
+        request({ method: 'POST', uri: `${base}/upload`, qs: { a: ['x', 'y'] }, multipart: [{ body: 'one' }, { body: 'two' }] }, (err, res) =>
+          err ? reject(err) : resolve(res.statusCode),
+        ),
+      );
+      assert.equal(status, 200);
+      assert.equal(decodeURIComponent(seen[0]?.url ?? ''), '/upload?a[0]=x&a[1]=y');
+      assert.match(seen[0]?.headers['content-type'] ?? '', /^multipart\/related; boundary=[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+    });
+  });
+
+  it('client-node lists through request, its query parameters encoded by qs, on top of these versions', async () => {
+    const k8s = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
+    const list = { apiVersion: 'v1', kind: 'ConfigMapList', metadata: {}, items: [{ metadata: { name: 'probe' } }] };
+    await withServer(list, async (base, seen) => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: base }],
+        users: [{ name: 'u', token: 'abc' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const res = await core.listNamespacedConfigMap('ns1', undefined, undefined, undefined, undefined, 'app=a,tier in (x,y)', 5);
+      assert.equal(res.body.items[0]?.metadata?.name, 'probe');
+      const url = new URL(seen[0]?.url ?? '', base);
+      assert.equal(url.pathname, '/api/v1/namespaces/ns1/configmaps');
+      assert.equal(url.searchParams.get('labelSelector'), 'app=a,tier in (x,y)');
+      assert.equal(url.searchParams.get('limit'), '5');
+      assert.equal(seen[0]?.headers.authorization, 'Bearer abc');
+    });
   });
 
   it('jose, under openid-client, is past CVE-2024-28176', () => {
