@@ -38,7 +38,7 @@ import { listNamespaces, scopeOf } from './scope';
 import type { Scope } from './scope';
 import { OwnWrites } from './echo';
 import { NotSyncedError, PolicyCache, PolicyStore } from './store';
-import { ResilientWatch } from './watch';
+import { ResilientWatch, UNHEALTHY_AFTER_MS } from './watch';
 import type { WatchEventType, WatchHandlers, WatchTarget } from './watch';
 
 export interface OperatorOptions {
@@ -54,6 +54,8 @@ export interface OperatorOptions {
   readonly identity?: string;
   readonly election?: Partial<Omit<ElectorOptions, 'identity'>>;
   readonly log: Logger;
+  /** How long a watch may keep failing before /readyz says not ready (default UNHEALTHY_AFTER_MS, 30 s). */
+  readonly watchUnhealthyAfterMs?: number;
   /** Called for every API request (tests count writes with it). */
   readonly onApiRequest?: ApiObserver;
   /** Called when the lease is lost; the CLI exits the process. */
@@ -140,8 +142,8 @@ export class NetsegOperator extends Operator {
   }
 
   /** No watch has kept failing past UNHEALTHY_AFTER_MS (./watch.ts): the caches are current. */
-  healthy(): boolean {
-    return this.watches.every((w) => w.isHealthy());
+  healthy(afterMs: number): boolean {
+    return this.watches.every((w) => w.isHealthy(afterMs));
   }
 
   /** Namespaces matched by the selector, or undefined while not yet known. */
@@ -305,7 +307,8 @@ class Runtime {
   /** The leader is ready once its caches listed, and stops being ready while a watch keeps failing. */
   ready(): boolean {
     if (!this.leaderKnown) return false;
-    return !this.leading || ((this.op?.synced() ?? false) && (this.op?.healthy() ?? false));
+    const unhealthyAfterMs = this.o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
+    return !this.leading || ((this.op?.synced() ?? false) && (this.op?.healthy(unhealthyAfterMs) ?? false));
   }
 
   isLeader(): boolean {

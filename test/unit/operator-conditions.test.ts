@@ -47,6 +47,21 @@ describe('operator status', () => {
     assert.equal(transitionEvent(first, second), undefined);
   });
 
+  it('compares whole statuses: a change of workloads alone is a change (the printer column must follow)', () => {
+    const o: Outcome = { kind: 'Reconciled', policies: ['a'], conflicts: [], flows: 2, workloads: 3 };
+    const first = nextStatus(undefined, o, { now: t0, generation: 1 });
+    assert.ok(!statusEqual(first, { ...first, workloads: 4 }));
+    assert.ok(!statusEqual(first, { ...first, observedGeneration: 2 }));
+    assert.ok(statusEqual(first, { ...first, policies: [...(first.policies ?? [])].reverse(), conditions: [...(first.conditions ?? [])].reverse() }));
+  });
+
+  it('after a partial failure lists what exists, not the previous status', () => {
+    const prev = nextStatus(undefined, { kind: 'Reconciled', policies: ['a', 'b'], conflicts: [], flows: 1, workloads: 2 }, { now: t0, generation: 1 });
+    const s = nextStatus(prev, { kind: 'ApiError', message: 'delete NetworkPolicy b: 500 InternalError', existing: ['c', 'a', 'b'] }, { now: t1, generation: 2 });
+    assert.deepEqual(s.policies, ['a', 'b', 'c']);
+    assert.equal(s.observedGeneration, 1, 'an API error observes nothing new');
+  });
+
   it('says Ready=False InvalidSpec, Degraded=True, and lists the policies kept', () => {
     const s = nextStatus(undefined, { kind: 'InvalidSpec', kept: ['p'], issues: 'spec.peers[0].ipBlock.cidr: bad', flows: 1, workloads: 2 }, { now: t0, generation: 2 });
     const ready = s.conditions?.find((c) => c.type === 'Ready');
