@@ -12,6 +12,7 @@
  */
 import type { Endpoint as IntentEndpoint, Flow, FlowPort, ValidIntent } from '../intent/types';
 import { type LabelSelector, PROTOCOLS, type Protocol } from '../model/kubernetes';
+import { labelValue } from '../model/labels';
 import {
   type Address,
   type Cluster,
@@ -146,7 +147,7 @@ function openingRules(side: SideVerdict): readonly RuleRef[] {
 function checkDns(ctx: VerifyContext, w: number, out: Difference[]): void {
   const dnsPods = ctx.cluster.pods
     .map((p, i) => ({ p, i }))
-    .filter(({ p }) => p.namespace === DNS_NAMESPACE && Object.entries(DNS_LABELS).every(([k, v]) => p.labels[k] === v));
+    .filter(({ p }) => p.namespace === DNS_NAMESPACE && Object.entries(DNS_LABELS).every(([k, v]) => labelValue(p.labels, k) === v));
   if (dnsPods.length === 0) return; // no DNS pods in the cluster file: nothing to prove against
   for (const protocol of ['UDP', 'TCP'] as const) {
     const ok = dnsPods.some(({ i }) => evaluate(ctx.cluster, { from: { kind: 'pod', index: w }, to: { kind: 'pod', index: i }, port: 53, protocol }).egress.allowed);

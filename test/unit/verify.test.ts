@@ -159,6 +159,46 @@ describe('netseg verify: finding differences', () => {
   });
 });
 
+describe('netseg verify: label keys named like Object members', () => {
+  const spec = (web: Record<string, unknown>): Record<string, unknown> => ({
+    workloads: [
+      { name: 'web', selector: web },
+      { name: 'api', selector: { matchLabels: { app: 'api' } } },
+    ],
+    flows: [{ from: 'api', to: 'web', ports: [{ port: 8080 }] }],
+  });
+  const selectors: [string, Record<string, unknown>][] = [
+    ['Exists constructor', { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] }],
+    ['In toString', { matchExpressions: [{ key: 'toString', operator: 'In', values: ['a'] }] }],
+    ['matchLabels hasOwnProperty', { matchLabels: { hasOwnProperty: 'x' } }],
+  ];
+  const dropWebIngress = (ps: NetworkPolicy[]): NetworkPolicy[] =>
+    ps.map((p) => (p.metadata.name?.includes('web-ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
+
+  for (const [name, selector] of selectors) {
+    it(`checks a workload selected by ${name} on synthetic pods instead of skipping it`, () => {
+      const out = verifyAll([withPolicies(valid(spec(selector)))], undefined);
+      assert.strictEqual(out.reports[0]?.workloadPods, 2, JSON.stringify(out));
+      assert.deepStrictEqual(out.notes, []);
+      assert.deepStrictEqual(out.reports[0]?.differences, []);
+    });
+    it(`finds a lost rule into a workload selected by ${name}`, () => {
+      const diffs = verifyAll([withPolicies(valid(spec(selector)), dropWebIngress)], undefined).reports[0]?.differences ?? [];
+      assert.ok(diffs.some((d) => d.kind === 'missing' && d.to === 'app/app-web' && d.port === 8080), JSON.stringify(diffs));
+    });
+  }
+
+  it('on a cluster file, selects by `constructor` only the pod that carries it', () => {
+    const intent = valid(spec({ matchLabels: { constructor: 'x' } }));
+    const marked = pod('app/marked', JSON.parse('{"constructor": "x"}') as Record<string, string>, { ports: [{ containerPort: 8080 }] });
+    const plain = pod('app/plain', { app: 'web' }, { ports: [{ containerPort: 8080 }] });
+    const api = pod('app/api-1', { app: 'api' });
+    const out = verifyAll([withPolicies(intent)], { namespaces: [ns('app')], pods: [marked, plain, api], policies: [] });
+    assert.strictEqual(out.reports[0]?.workloadPods, 2, 'marked and api-1, not plain');
+    assert.deepStrictEqual(out.reports[0]?.differences, []);
+  });
+});
+
 describe('netseg verify: synthetic pods', () => {
   const cases: [string, Parameters<typeof satisfy>[0]][] = [
     ['matchLabels', { matchLabels: { a: '1', b: '2' } }],
@@ -166,6 +206,9 @@ describe('netseg verify: synthetic pods', () => {
     ['NotIn is met by leaving the key out', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['x'] }] }],
     ['Exists sets the key', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }],
     ['DoesNotExist leaves it out', { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'DoesNotExist' }] }],
+    ['Exists on a key named like an Object member', { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] }],
+    ['In on a key named like an Object member', { matchExpressions: [{ key: 'toString', operator: 'In', values: ['a'] }] }],
+    ['matchLabels and Exists on keys named like Object members', { matchLabels: { hasOwnProperty: 'x' }, matchExpressions: [{ key: 'valueOf', operator: 'Exists' }] }],
   ];
   for (const [name, sel] of cases) it(`labels satisfy the selector: ${name}`, () => assert.ok(matchesSelector(sel, satisfy(sel))));
 
