@@ -149,6 +149,15 @@ describe('netseg verify: finding differences', () => {
     assert.ok((parsed.reports[0]?.differences.length ?? 0) > 0);
   });
 
+  it('exits 1 on an intent of an apiVersion it does not know, naming it and the fix', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
+    const file = path.join(dir, 'i.json');
+    fs.writeFileSync(file, JSON.stringify({ apiVersion: 'netseg.io/v1beta1', kind: 'SegmentationIntent', metadata: { name: 'app', namespace: 'app' }, spec: TWO_TIER }));
+    const r = await run('-f', file);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.err, new RegExp(`^error: ${file.replace(/[.]/g, '\\.')}#1: apiVersion "netseg\\.io/v1beta1" is not a netseg apiVersion this netseg knows: use netseg\\.io/v1alpha1$`, 'm'));
+  });
+
   it('exits 1 on an invalid intent, naming the path of the issue', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
     const bad = { ...TWO_TIER, flows: [{ from: 'nobody', to: 'web' }] };
