@@ -4,6 +4,7 @@
  */
 import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from '../compile';
 import type { NetworkPolicy, NetworkPolicyPeer } from '../model/kubernetes';
+import { labelValue } from '../model/labels';
 import { buildCluster, effectivePolicyTypes, matchesSelector, parseCidr, policyId } from '../reach';
 import type { CompiledIntent, SortedObjects } from './cluster-input';
 
@@ -104,12 +105,13 @@ function drift(input: AuditInput): Finding[] {
 function driftedPolicies({ objects, compiled }: AuditInput): Finding[] {
   const out: Finding[] = [];
   for (const p of objects.policies) {
-    const labels = p.metadata.labels ?? {};
-    if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
+    const labels = p.metadata.labels;
+    if (labelValue(labels, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) continue;
+    const intentLabel = labelValue(labels, INTENT_LABEL);
     const owner = compiled.find(
-      (c) => c.intent.namespace === (p.metadata.namespace ?? 'default') && intentLabelValue(c.intent.name) === labels[INTENT_LABEL],
+      (c) => c.intent.namespace === (p.metadata.namespace ?? 'default') && intentLabelValue(c.intent.name) === intentLabel,
     );
-    const intentName = owner ? `${owner.intent.namespace}/${owner.intent.name}` : `${p.metadata.namespace ?? 'default'}/${labels[INTENT_LABEL] ?? '?'}`;
+    const intentName = owner ? `${owner.intent.namespace}/${owner.intent.name}` : `${p.metadata.namespace ?? 'default'}/${intentLabel ?? '?'}`;
     for (const reason of driftReasons(p, owner)) out.push({ kind: 'drifted-policy', policy: policyId(p), intent: intentName, reason });
   }
   return out;
@@ -129,7 +131,7 @@ function missingPolicies({ objects, compiled }: AuditInput): Finding[] {
 
 function driftReasons(p: NetworkPolicy, owner: CompiledIntent | undefined): string[] {
   const reasons: string[] = [];
-  const annotated = p.metadata.annotations?.[SPEC_HASH_ANNOTATION];
+  const annotated = labelValue(p.metadata.annotations, SPEC_HASH_ANNOTATION);
   const actual = specHash(p);
   if (annotated === undefined) reasons.push(`no ${SPEC_HASH_ANNOTATION} annotation`);
   else if (annotated !== actual) reasons.push('spec edited since it was generated (spec hash differs from its annotation)');

@@ -5,8 +5,8 @@
  */
 import { compile } from '../compile';
 import { validateIntent } from '../intent/validate';
+import { isSegmentationIntent } from '../intent/kinds';
 import type { SegmentationIntent, ValidIntent } from '../intent/types';
-import { API_VERSION as INTENT_API_VERSION, KIND as INTENT_KIND } from '../intent/types';
 import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
 import type { ClusterInput } from '../reach';
 import { policyId } from '../reach';
@@ -32,10 +32,11 @@ export function sortObjects(objects: readonly Loaded[]): SortedObjects {
     else if (kind === 'v1/Pod') out.pods.push(withMetadata(object) as Pod);
     else if (kind === 'networking.k8s.io/v1/NetworkPolicy' && isObject(object['spec'])) {
       out.policies.push(withMetadata(object) as unknown as NetworkPolicy);
-    } else if (kind === `${INTENT_API_VERSION}/${INTENT_KIND}`) {
+    } else if (isSegmentationIntent(object)) {
       out.intents.push({ source, intent: withMetadata(object) as unknown as SegmentationIntent });
     }
-    // Other kinds (Deployments, Services…) carry nothing the engine reasons about.
+    // Other kinds (Deployments, Services…) carry nothing the engine reasons about. Lookalikes of netseg's
+    // kinds never get here: loadManifests reports them as errors.
   }
   return out;
 }

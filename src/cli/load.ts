@@ -2,11 +2,13 @@
  * Reads Kubernetes manifests from files and folders, as `kubectl apply -f` would: folders recursively
  * (.yaml, .yml, .json), multi-document YAML, and `List` objects (`kubectl get -o yaml` output) flattened.
  * Parsing is defensive: alias expansion is capped (a "billion laughs" file is an error, not an OOM),
- * and every problem is reported with its file and document number, never thrown.
+ * and every problem is reported with its file and document number, never thrown. An object that looks like
+ * netseg's but is not exactly a kind this version reads is an error here, for every command (src/intent/kinds.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { recognise } from '../intent/kinds';
 import type { KubeObject } from '../model/kubernetes';
 
 export interface Loaded {
@@ -104,6 +106,11 @@ function collect(value: unknown, where: string, objects: Loaded[], errors: strin
   }
   if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') {
     errors.push(`${where}: missing apiVersion or kind`);
+    return;
+  }
+  const recognised = recognise(obj.apiVersion, obj.kind);
+  if (recognised.is === 'error') {
+    errors.push(`${where}: ${recognised.message}`);
     return;
   }
   objects.push({ source: where, object: obj });

@@ -4,11 +4,12 @@
  * are open. A port open for only some of the pod pairs is marked "*", so a partial opening is never hidden.
  * A pod's connections to itself are left out: loopback is always allowed and says nothing about policies.
  */
+import { labelValue } from '../model/labels';
 import type { Matrix, PodInfo } from '../reach';
 
 export function workloadOf(pod: PodInfo): string {
   const labels = pod.labels;
-  const name = labels['app.kubernetes.io/name'] ?? labels['app'] ?? ownerName(pod) ?? pod.name;
+  const name = labelValue(labels, 'app.kubernetes.io/name') ?? labelValue(labels, 'app') ?? ownerName(pod) ?? pod.name;
   return `${pod.namespace}/${name}`;
 }
 

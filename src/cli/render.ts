@@ -1,13 +1,14 @@
 /**
  * `netseg render -f FILE|DIR... [-o yaml|json]`: the NetworkPolicies of every SegmentationIntent in the files,
- * exactly as the operator would apply them (other kinds are ignored). Any invalid input: exit 1, every problem on
- * stderr with its file and document, and nothing on stdout, so that a pipe into `kubectl apply` gets all or nothing.
+ * exactly as the operator would apply them (other kinds are ignored; lookalikes of netseg's kinds are errors, see
+ * src/intent/kinds.ts). Any invalid input, or no intent at all: exit 1, every problem on stderr with its file and
+ * document, and nothing on stdout, so that a pipe into `kubectl apply` gets all or nothing.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { stringify } from 'yaml';
 import { compile } from '../compile';
-import { KIND, formatIssue, validateIntent } from '../intent';
+import { KIND, formatIssue, isSegmentationIntent, validateIntent } from '../intent';
 import type { NetworkPolicy } from '../model/kubernetes';
 import type { CliIO } from './io';
 import type { Loaded } from './load';
@@ -17,6 +18,8 @@ export type OutputFormat = 'yaml' | 'json';
 
 export interface RenderResult {
   readonly policies: NetworkPolicy[];
+  /** How many intents the objects held, valid or not. */
+  readonly intents: number;
   readonly errors: string[];
 }
 
@@ -36,6 +39,8 @@ export function runRender(paths: readonly string[], format: OutputFormat, io: Pi
   const loaded = loadManifests(paths);
   const result = renderObjects(loaded.objects);
   const errors = [...loaded.errors, ...result.errors];
+  // An empty output would tell `kubectl apply` that all is well: a render of nothing is a mistake in the input.
+  if (result.intents === 0) errors.push(`no ${KIND} in ${paths.join(', ')}: nothing to render`);
   if (errors.length > 0) {
     io.err(errors.map((e) => `netseg render: ${e}\n`).join(''));
     return 1;
@@ -48,8 +53,10 @@ export function runRender(paths: readonly string[], format: OutputFormat, io: Pi
 export function renderObjects(objects: readonly Loaded[]): RenderResult {
   const policies: NetworkPolicy[] = [];
   const errors: string[] = [];
+  let intents = 0;
   for (const { source, object } of objects) {
-    if (object.kind !== KIND || !object.apiVersion?.startsWith('netseg.io/')) continue;
+    if (!isSegmentationIntent(object)) continue;
+    intents++;
     const result = validateIntent(object);
     if (!result.ok) {
       const name = typeof object.metadata?.name === 'string' ? ` ${object.metadata.name}` : '';
@@ -58,7 +65,7 @@ export function renderObjects(objects: readonly Loaded[]): RenderResult {
     }
     policies.push(...compile(result.intent));
   }
-  return { policies, errors };
+  return { policies, intents, errors };
 }
 
 export function formatPolicies(policies: readonly NetworkPolicy[], format: OutputFormat): string {

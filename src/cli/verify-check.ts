@@ -12,6 +12,7 @@
  */
 import type { Endpoint as IntentEndpoint, Flow, FlowPort, ValidIntent } from '../intent/types';
 import { type LabelSelector, PROTOCOLS, type Protocol } from '../model/kubernetes';
+import { labelValue } from '../model/labels';
 import {
   type Address,
   type Cluster,
@@ -27,6 +28,7 @@ import {
   parseAddress,
   parseCidr,
 } from '../reach';
+import type { Gap } from './verify-coverage';
 import { DNS_LABELS, DNS_NAMESPACE } from './verify-world';
 
 export type Direction = 'Ingress' | 'Egress';
@@ -54,7 +56,8 @@ export type Difference =
       /** True when every opening rule is one of this intent's own policies: then the compiler is wrong. */
       readonly byOwnPolicy: boolean;
     }
-  | { readonly kind: 'missing-dns'; readonly from: string; readonly protocol: Protocol };
+  | { readonly kind: 'missing-dns'; readonly from: string; readonly protocol: Protocol }
+  | Gap;
 
 export interface IntentReport {
   readonly intent: string;
@@ -76,7 +79,7 @@ const OUTSIDE_CANDIDATES = ['198.51.100.200', '192.0.2.200', '100.64.0.200', '20
 export function verifyIntent(intent: ValidIntent, ctx: VerifyContext): IntentReport {
   const workloadPods = ctx.cluster.pods
     .map((_, i) => i)
-    .filter((i) => intent.workloads.some((w) => has(ctx, intent, w, { kind: 'pod', index: i })));
+    .filter((i) => intent.workloads.some((w) => endpointHas(ctx, intent, w, { kind: 'pod', index: i })));
   const others = universe(ctx, intent);
   const differences: Difference[] = [];
   for (const w of workloadPods) {
@@ -146,7 +149,7 @@ function openingRules(side: SideVerdict): readonly RuleRef[] {
 function checkDns(ctx: VerifyContext, w: number, out: Difference[]): void {
   const dnsPods = ctx.cluster.pods
     .map((p, i) => ({ p, i }))
-    .filter(({ p }) => p.namespace === DNS_NAMESPACE && Object.entries(DNS_LABELS).every(([k, v]) => p.labels[k] === v));
+    .filter(({ p }) => p.namespace === DNS_NAMESPACE && Object.entries(DNS_LABELS).every(([k, v]) => labelValue(p.labels, k) === v));
   if (dnsPods.length === 0) return; // no DNS pods in the cluster file: nothing to prove against
   for (const protocol of ['UDP', 'TCP'] as const) {
     const ok = dnsPods.some(({ i }) => evaluate(ctx.cluster, { from: { kind: 'pod', index: w }, to: { kind: 'pod', index: i }, port: 53, protocol }).egress.allowed);
@@ -242,8 +245,8 @@ function expectedFlow(ctx: VerifyContext, intent: ValidIntent, c: Connection): n
   const named = to.kind === 'pod' ? ctx.cluster.pods[to.index]?.pod.spec?.containers?.flatMap((c) => c.ports ?? []) : [];
   const flow = intent.flows.find(
     (f: Flow) =>
-      f.from.some((e) => has(ctx, intent, e, from)) &&
-      f.to.some((e) => has(ctx, intent, e, to)) &&
+      f.from.some((e) => endpointHas(ctx, intent, e, from)) &&
+      f.to.some((e) => endpointHas(ctx, intent, e, to)) &&
       (f.ports.length === 0 || f.ports.some((p) => flowPortMatches(p, port, protocol, named ?? []))),
   );
   return flow?.index;
@@ -257,7 +260,7 @@ function flowPortMatches(p: FlowPort, port: number, protocol: Protocol, declared
 }
 
 /** Whether an intent endpoint (workload or peer) names this pod or address. */
-function has(ctx: VerifyContext, intent: ValidIntent, e: IntentEndpoint, x: Endpoint): boolean {
+export function endpointHas(ctx: VerifyContext, intent: ValidIntent, e: IntentEndpoint, x: Endpoint): boolean {
   if (x.kind === 'ip') return e.kind === 'ip-peer' && ipIn(x.ip, e.ipBlock.cidr, e.ipBlock.except ?? []);
   const pod = ctx.cluster.pods[x.index];
   if (!pod) return false;

@@ -6,6 +6,7 @@
  */
 import type { Endpoint as IntentEndpoint, Flow, ValidIntent } from '../intent/types';
 import type { ContainerPort, LabelSelector, Namespace, Pod } from '../model/kubernetes';
+import { hasLabel, labelValue, setLabel } from '../model/labels';
 import { NAMESPACE_NAME_LABEL, matchesSelector } from '../reach';
 
 export const STRANGER_LABEL = 'netseg.io/verify-stranger';
@@ -81,7 +82,7 @@ function endpointPod(
 
 /** A namespaceSelector may pin the namespace's name through its well-known label; honour that, else invent one. */
 function namespaceNameFor(selector: LabelSelector, fallback: string): string {
-  const pinned = selector.matchLabels?.[NAMESPACE_NAME_LABEL];
+  const pinned = labelValue(selector.matchLabels, NAMESPACE_NAME_LABEL);
   if (pinned) return pinned;
   const inExpr = selector.matchExpressions?.find((e) => e.key === NAMESPACE_NAME_LABEL && e.operator === 'In');
   return inExpr?.values?.[0] ?? fallback;
@@ -91,8 +92,9 @@ function namespaceNameFor(selector: LabelSelector, fallback: string): string {
 export function satisfy(selector: LabelSelector): Record<string, string> {
   const labels: Record<string, string> = { ...(selector.matchLabels ?? {}) };
   for (const e of selector.matchExpressions ?? []) {
-    if (e.operator === 'In' && !(e.key in labels) && e.values?.[0] !== undefined) labels[e.key] = e.values[0];
-    if (e.operator === 'Exists' && !(e.key in labels)) labels[e.key] = 'present';
+    // Own keys only: a selector on `constructor` must get that label, not find Object.prototype's member.
+    if (e.operator === 'In' && !hasLabel(labels, e.key) && e.values?.[0] !== undefined) setLabel(labels, e.key, e.values[0]);
+    if (e.operator === 'Exists' && !hasLabel(labels, e.key)) setLabel(labels, e.key, 'present');
     // NotIn and DoesNotExist are satisfied by leaving the key out.
   }
   return labels;

@@ -9,12 +9,14 @@ import type { Command } from 'commander';
 import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from '../compile';
 import type { ValidIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
+import { labelValue } from '../model/labels';
 import { NAMESPACE_NAME_LABEL, buildCluster, policyId } from '../reach';
 import type { ClusterInput } from '../reach';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
 import { loadManifests } from './load';
-import { type Difference, type IntentReport, verifyIntent } from './verify-check';
+import { type Difference, type IntentReport, type VerifyContext, verifyIntent } from './verify-check';
+import { coverageGaps } from './verify-coverage';
 import { synthesize } from './verify-world';
 
 interface VerifyOptions {
@@ -79,20 +81,23 @@ export function verifyAll(intents: readonly IntentWithPolicies[], cluster: Clust
   const namespaceLabels = new Map(
     world.namespaces.map((n) => [n.metadata.name ?? '', { ...(n.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: n.metadata.name ?? '' }]),
   );
-  const reports = intents.map(({ intent, policies }) =>
-    verifyIntent(intent, { cluster: built, namespaceLabels, ownPolicies: new Set(policies.map(policyId)) }),
-  );
+  const reports = intents.map(({ intent, policies }) => {
+    const ctx: VerifyContext = { cluster: built, namespaceLabels, ownPolicies: new Set(policies.map(policyId)) };
+    const report = verifyIntent(intent, ctx);
+    // A cluster file may not hold what the intent names: that is a failure (a typo), listed before what it explains.
+    return synthetic ? report : { ...report, differences: [...coverageGaps(intent, ctx), ...report.differences] };
+  });
   const notes = [...built.issues, ...(synthetic?.notes ?? [])];
-  for (const r of reports) if (r.workloadPods === 0) notes.push(`${r.intent}: no pod matches its workloads; nothing was checked`);
+  if (synthetic) for (const r of reports) if (r.workloadPods === 0) notes.push(`${r.intent}: no pod matches its workloads; nothing was checked`);
   return { reports, notes, synthetic: cluster === undefined };
 }
 
 /** A cluster's copy of a policy one of these intents generates is stale by definition: the compiled one replaces it. */
 function ownedByAny(p: NetworkPolicy, intents: readonly IntentWithPolicies[]): boolean {
-  const labels = p.metadata.labels ?? {};
-  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
+  const labels = p.metadata.labels;
+  if (labelValue(labels, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) return false;
   return intents.some(
-    ({ intent }) => intent.namespace === (p.metadata.namespace ?? 'default') && labels[INTENT_LABEL] === intentLabelValue(intent.name),
+    ({ intent }) => intent.namespace === (p.metadata.namespace ?? 'default') && labelValue(labels, INTENT_LABEL) === intentLabelValue(intent.name),
   );
 }
 
@@ -113,6 +118,12 @@ export function renderText(outcome: VerifyOutcome): string {
 
 function describe(d: Difference): string {
   if (d.kind === 'missing-dns') return `missing DNS: ${d.from} cannot reach cluster DNS on ${d.protocol}/53`;
+  if (d.kind === 'selects-nothing') {
+    return `selects nothing: workload ${d.workload} (${d.field}) selects no pod of namespace ${d.namespace} in the cluster file, so none of it was checked (a label typo?)`;
+  }
+  if (d.kind === 'undeclared-port') {
+    return `undeclared port: ${d.field} ${JSON.stringify(d.port)}: no pod of ${d.to} declares a ${d.protocol} container port named ${JSON.stringify(d.port)}, so the flow opens nothing there (a port name typo?)`;
+  }
   const conn = `${d.from} -> ${d.to} ${d.protocol}/${d.port}`;
   const side = d.direction === 'Ingress' ? `ingress of ${d.to}` : `egress of ${d.from}`;
   if (d.kind === 'missing') return `missing: ${conn} is denied on the ${side}, but flow ${d.flow} allows it`;

@@ -23,11 +23,8 @@ export function canonicalSelector(selector: LabelSelector): LabelSelector {
   if (list && list.length > 0) out.matchExpressions = canonicalExpressions(list);
   const labels = selector.matchLabels;
   const keys = labels ? Object.keys(labels).sort(compareStrings) : [];
-  if (labels && keys.length > 0) {
-    const matchLabels: Record<string, string> = {};
-    for (const k of keys) matchLabels[k] = labels[k] as string;
-    out.matchLabels = matchLabels;
-  }
+  // fromEntries defines own keys: assignment would turn a `__proto__` key into a prototype change.
+  if (labels && keys.length > 0) out.matchLabels = Object.fromEntries(keys.map((k) => [k, labels[k] as string]));
   return out;
 }
 

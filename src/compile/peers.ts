@@ -1,5 +1,6 @@
 /** Endpoints of an intent as NetworkPolicy peers, each with a canonical key for merging and sorting. */
 import type { IPBlock, LabelSelector, NetworkPolicyPeer } from '../model/kubernetes';
+import { labelValue } from '../model/labels';
 import type { Endpoint } from '../intent/types';
 import { formatCidr, parseCidr } from '../intent/syntax';
 import { byString, canonicalSelector } from './canonical';
@@ -55,7 +56,7 @@ export function peerOf(endpoint: Endpoint, ownNamespace: string): NetworkPolicyP
  * the common `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}` compiles unchanged.
  */
 export function outsideNamespace(selector: LabelSelector, own: string): LabelSelector {
-  const pinned = selector.matchLabels?.[NAMESPACE_NAME_LABEL];
+  const pinned = labelValue(selector.matchLabels, NAMESPACE_NAME_LABEL);
   if (pinned !== undefined && pinned !== own) return selector;
   const namesOthers = (selector.matchExpressions ?? []).some(
     (e) => e.key === NAMESPACE_NAME_LABEL && e.operator === 'In' && !(e.values ?? []).includes(own),

@@ -2,3 +2,4 @@
 export * from './types';
 export { LIMITS } from './limits';
 export { validateIntent, formatIssue } from './validate';
+export { KNOWN_KINDS, type Recognition, isSegmentationIntent, recognise } from './kinds';

@@ -16,6 +16,20 @@ export function quote(text: string, max = 64): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
+/** Levenshtein distance: how many one-character edits turn `a` into `b`. Callers bound the lengths. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
 export function dnsLabelProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > 63) return `${quote(name)} is ${name.length} characters; at most 63`;

@@ -9,6 +9,7 @@ import { LIMITS } from './limits';
 import {
   dnsLabelProblem,
   dnsSubdomainProblem,
+  editDistance,
   labelKeyProblem,
   labelValueProblem,
   parseCidr,
@@ -593,19 +594,6 @@ function closest(name: string, known: readonly string[]): string | undefined {
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
 }
 
 /** Every (from, to) pair needs a workload on one side: this namespace's policies can't govern peer-to-peer. */

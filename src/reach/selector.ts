@@ -4,19 +4,20 @@
  * business: NetworkPolicy gives absence its own meanings (own namespace, all pods), so callers decide.
  */
 import type { LabelSelector, LabelSelectorRequirement } from '../model/kubernetes';
+import { hasLabel, labelValue } from '../model/labels';
 
 export type Labels = Readonly<Record<string, string>>;
 
 export function matchesSelector(selector: LabelSelector, labels: Labels): boolean {
   for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
+    if (labelValue(labels, key) !== value) return false;
   }
   return (selector.matchExpressions ?? []).every((req) => matchesRequirement(req, labels));
 }
 
 function matchesRequirement(req: LabelSelectorRequirement, labels: Labels): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
-  const value = labels[req.key];
+  const has = hasLabel(labels, req.key);
+  const value = labelValue(labels, req.key);
   const values = req.values ?? [];
   switch (req.operator) {
     case 'In':

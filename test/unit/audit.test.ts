@@ -147,6 +147,15 @@ describe('netseg audit', () => {
     assert.ok(parsed.findings.some((f) => f.kind === 'unisolated-pod'));
   });
 
+  it('exits 1 on a netseg.io object of an apiVersion it does not know, instead of auditing without it', async () => {
+    const intent = fs.readFileSync(path.join(SHOP, 'intent.yaml'), 'utf8').replace('netseg.io/v1alpha1', 'netseg.io/v1beta1');
+    const dir = writeDir({ 'intent.yaml': intent });
+    const r = await run('-f', path.join(SHOP, 'namespace.yaml'), path.join(SHOP, 'pods.yaml'), dir);
+    assert.strictEqual(r.code, 1);
+    assert.strictEqual(r.out, '');
+    assert.strictEqual(r.err, `error: ${path.join(dir, 'intent.yaml')}#1: apiVersion "netseg.io/v1beta1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1\n`);
+  });
+
   it('exits 2 on usage errors and 1 on an unreadable kubeconfig', async () => {
     assert.strictEqual((await run()).code, 2, 'neither --kubeconfig nor -f');
     assert.strictEqual((await run('-f', FIXTURES, '--fail-on', 'typo')).code, 2);

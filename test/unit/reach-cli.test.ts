@@ -134,4 +134,13 @@ describe('netseg reach', () => {
     assert.strictEqual(missing.code, 1);
     assert.match(missing.err, /no such file/);
   });
+
+  it('exits 1 on a netseg.io object of an apiVersion it does not know, instead of reporting the namespace open', async () => {
+    const intent = fs.readFileSync(path.join(SHOP, 'intent.yaml'), 'utf8').replace('netseg.io/v1alpha1', 'netseg.io/v1beta1');
+    const file = tmpFile('intent.yaml', intent);
+    const r = await run('-f', path.join(SHOP, 'namespace.yaml'), path.join(SHOP, 'pods.yaml'), file, '-o', 'json');
+    assert.strictEqual(r.code, 1);
+    assert.strictEqual(r.out, '');
+    assert.strictEqual(r.err, `error: ${file}#1: apiVersion "netseg.io/v1beta1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1\n`);
+  });
 });

@@ -4,7 +4,8 @@
  * networking.k8s.io/v1 API reference ("API"): https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/
  */
 import * as assert from 'assert';
-import type { Protocol } from '../../src/model/kubernetes';
+import type { LabelSelector, Protocol } from '../../src/model/kubernetes';
+import { matchesSelector } from '../../src/reach';
 import { type World, ask, cluster, netpol, ns, pod } from '../fixtures/netpol/builders';
 
 interface Case {
@@ -140,5 +141,43 @@ describe('reach: explained verdicts', () => {
     const c = cluster({ ...base, policies: [netpol('x/bad', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] })] });
     assert.strictEqual(c.issues.length, 1);
     assert.strictEqual(ask(c, 'x/client', 'x/web', 80).allowed, false);
+  });
+});
+
+/**
+ * Label keys are user text, and `constructor`, `toString` and `hasOwnProperty` are valid ones: a selector on them
+ * must see only the labels a pod really carries, never Object.prototype's members. `__proto__` is not a valid
+ * label key, but a cluster file may still hold one (YAML and JSON.parse make it an own key), so it is read the same way.
+ */
+describe('reach: label keys named like Object members', () => {
+  const KEYS = ['constructor', 'toString', 'hasOwnProperty', '__proto__'];
+  /** Labels with `key` as an own property, as the YAML parser produces them (an object literal would set the prototype). */
+  const carrying = (key: string, value: string): Record<string, string> => JSON.parse(JSON.stringify({ app: 'web' }).replace('{', `{"${key}":"${value}",`)) as Record<string, string>;
+
+  for (const key of KEYS) {
+    const cases: [string, LabelSelector, Record<string, string>, boolean][] = [
+      ['matchLabels: absent key', { matchLabels: { [key]: 'x' } }, { app: 'web' }, false],
+      ['matchLabels: present with that value', { matchLabels: { [key]: 'x' } }, carrying(key, 'x'), true],
+      ['matchLabels: present with another value', { matchLabels: { [key]: 'x' } }, carrying(key, 'y'), false],
+      ['Exists: absent key', { matchExpressions: [{ key, operator: 'Exists' }] }, { app: 'web' }, false],
+      ['Exists: present', { matchExpressions: [{ key, operator: 'Exists' }] }, carrying(key, 'x'), true],
+      ['DoesNotExist: absent key', { matchExpressions: [{ key, operator: 'DoesNotExist' }] }, { app: 'web' }, true],
+      ['DoesNotExist: present', { matchExpressions: [{ key, operator: 'DoesNotExist' }] }, carrying(key, 'x'), false],
+      ['In: absent key', { matchExpressions: [{ key, operator: 'In', values: ['x'] }] }, { app: 'web' }, false],
+      ['In: present with a listed value', { matchExpressions: [{ key, operator: 'In', values: ['x'] }] }, carrying(key, 'x'), true],
+      ['NotIn: absent key', { matchExpressions: [{ key, operator: 'NotIn', values: ['x'] }] }, { app: 'web' }, true],
+      ['NotIn: present with a listed value', { matchExpressions: [{ key, operator: 'NotIn', values: ['x'] }] }, carrying(key, 'x'), false],
+    ];
+    for (const [name, selector, labels, want] of cases) {
+      it(`${key}: ${name}`, () => assert.strictEqual(matchesSelector(selector, labels), want));
+    }
+  }
+
+  it('a policy selecting `constructor: x` isolates only the pod that carries it', () => {
+    const marked = pod('x/marked', carrying('constructor', 'x'), { ip: '10.0.0.20', ports: [{ containerPort: 80 }] });
+    const plain = pod('x/plain', { app: 'web' }, { ip: '10.0.0.21', ports: [{ containerPort: 80 }] });
+    const c = cluster({ namespaces: [nsX], pods: [marked, plain, client], policies: [netpol('x/deny', { podSelector: { matchLabels: { constructor: 'x' } }, policyTypes: ['Ingress'] })] });
+    assert.strictEqual(ask(c, 'x/client', 'x/marked', 80).allowed, false);
+    assert.strictEqual(ask(c, 'x/client', 'x/plain', 80).allowed, true);
   });
 });

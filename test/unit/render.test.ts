@@ -97,10 +97,53 @@ describe('netseg render', () => {
     assert.match(io.stderr, /missing\.yaml: no such file or folder/);
   });
 
-  it('prints nothing and exits 0 when the files hold no intent', () => {
+  it('exits 1 and says so when the files hold no intent: an empty render is a mistake, not success', () => {
     const io = memoryIO();
-    assert.equal(runRender([file('pod.yaml', POD)], 'yaml', io), 0);
+    const f = file('pod.yaml', POD);
+    assert.equal(runRender([f], 'yaml', io), 1);
     assert.equal(io.stdout, '');
+    assert.equal(io.stderr, `netseg render: no SegmentationIntent in ${f}: nothing to render\n`);
+  });
+
+  const lookalikes: [string, string, string, string][] = [
+    ['a newer apiVersion', 'netseg.io/v1beta1', 'SegmentationIntent', 'apiVersion "netseg.io/v1beta1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1'],
+    ['the group without .io', 'netseg/v1alpha1', 'SegmentationIntent', 'apiVersion "netseg/v1alpha1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1'],
+    ['a subdomain of netseg.io', 'policy.netseg.io/v1alpha1', 'SegmentationIntent', 'apiVersion "policy.netseg.io/v1alpha1" is not a netseg apiVersion'],
+    ['the kind in the plural', 'netseg.io/v1alpha1', 'SegmentationIntents', 'kind "SegmentationIntents" is not a netseg kind this netseg knows: use SegmentationIntent'],
+    ['the kind in lower case', 'netseg.io/v1alpha1', 'segmentationintent', 'kind "segmentationintent" is not a netseg kind this netseg knows: use SegmentationIntent'],
+    ['a misspelt kind', 'netseg.io/v1alpha1', 'SegmentationIntnet', 'kind "SegmentationIntnet" is not a netseg kind this netseg knows: use SegmentationIntent'],
+    ['both wrong', 'netseg/v1', 'SegmentationIntents', 'apiVersion "netseg/v1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1; kind "SegmentationIntents"'],
+    ['the right kind in another group', 'example.com/v1', 'SegmentationIntent', 'apiVersion "example.com/v1" is not a netseg apiVersion'],
+    ['an unknown kind of the netseg.io group', 'netseg.io/v1alpha1', 'NetworkIntent', 'kind "NetworkIntent" is not a netseg kind this netseg knows: use SegmentationIntent'],
+    ['a kind this version does not read', 'netseg.io/v1alpha1', 'ClusterSegmentationIntent', 'ClusterSegmentationIntent is not supported by this version of netseg'],
+  ];
+  for (const [name, apiVersion, kind, message] of lookalikes) {
+    it(`exits 1 on an intent with ${name} (${apiVersion} ${kind}), naming file, document and the fix`, async () => {
+      const f = file('x.yaml', `${POD}---\n${INTENT.replace('apiVersion: netseg.io/v1alpha1', `apiVersion: ${apiVersion}`).replace('kind: SegmentationIntent', `kind: ${kind}`)}`);
+      const r = await netseg('render', '-f', f);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.startsWith(`netseg render: ${f}#2: ${message}`), r.stderr);
+    });
+  }
+
+  it('exits 1 on a lookalike even next to a valid intent, and on one inside a List', async () => {
+    const wrong = INTENT.replace('netseg.io/v1alpha1', 'netseg.io/v1beta1').replace(/shop/g, 'zoo');
+    const f = file('two.yaml', `${INTENT}---\n${wrong}`);
+    const r = await netseg('render', '-f', f);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`${f.replace(/[.]/g, '\\.')}#2: apiVersion "netseg.io/v1beta1"`));
+    const list = file('list.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'netseg.io/v1beta1', kind: 'SegmentationIntent', metadata: { name: 'a' } }] }));
+    const l = await netseg('render', '-f', list);
+    assert.equal(l.code, 1);
+    assert.match(l.stderr, /list\.json#1\.items\[0\]: apiVersion "netseg\.io\/v1beta1" is not a netseg apiVersion/);
+  });
+
+  it('still ignores objects that merely resemble nothing of netseg\'s', async () => {
+    const other = 'apiVersion: example.com/v1\nkind: Segment\nmetadata: {name: s}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: netseg}\n';
+    const r = await netseg('render', '-f', file('ok.yaml', `${other}---\n${INTENT}`));
+    assert.equal(r.code, 0, r.stderr);
   });
 
   it('refuses an output format other than yaml and json as a usage error', async () => {

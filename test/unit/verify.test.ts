@@ -119,7 +119,11 @@ describe('netseg verify: finding differences', () => {
     const ingressOnly = valid({ ...TWO_TIER, isolation: { directions: ['Ingress'] } });
     const cluster = {
       namespaces: [ns('app'), ns('edge', { role: 'edge' })],
-      pods: [pod('app/web-1', { app: 'web' }, { ports: [{ containerPort: 8443 }] }), pod('edge/lb-1', { app: 'lb' })],
+      pods: [
+        pod('app/web-1', { app: 'web' }, { ports: [{ containerPort: 8443 }] }),
+        pod('app/api-1', { app: 'api' }, { ports: [{ name: 'grpc', containerPort: 50051 }] }),
+        pod('edge/lb-1', { app: 'lb' }),
+      ],
       policies: [netpol('app/egress-lockdown', { podSelector: {}, policyTypes: ['Egress'] })],
     };
     const out = verifyAll([withPolicies(ingressOnly)], cluster);
@@ -149,6 +153,15 @@ describe('netseg verify: finding differences', () => {
     assert.ok((parsed.reports[0]?.differences.length ?? 0) > 0);
   });
 
+  it('exits 1 on an intent of an apiVersion it does not know, naming it and the fix', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
+    const file = path.join(dir, 'i.json');
+    fs.writeFileSync(file, JSON.stringify({ apiVersion: 'netseg.io/v1beta1', kind: 'SegmentationIntent', metadata: { name: 'app', namespace: 'app' }, spec: TWO_TIER }));
+    const r = await run('-f', file);
+    assert.strictEqual(r.code, 1);
+    assert.match(r.err, new RegExp(`^error: ${file.replace(/[.]/g, '\\.')}#1: apiVersion "netseg\\.io/v1beta1" is not a netseg apiVersion this netseg knows: use netseg\\.io/v1alpha1$`, 'm'));
+  });
+
   it('exits 1 on an invalid intent, naming the path of the issue', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
     const bad = { ...TWO_TIER, flows: [{ from: 'nobody', to: 'web' }] };
@@ -159,6 +172,103 @@ describe('netseg verify: finding differences', () => {
   });
 });
 
+describe('netseg verify --cluster: what the intent names must be in the cluster file', () => {
+  const intent = valid(TWO_TIER);
+  const web = pod('app/web-1', { app: 'web' }, { ports: [{ containerPort: 8443 }] });
+  const api = pod('app/api-1', { app: 'api' }, { ports: [{ name: 'grpc', containerPort: 50051 }] });
+  const world = (pods: ReturnType<typeof pod>[]): Parameters<typeof verifyAll>[1] => ({ namespaces: [ns('app'), ns('edge', { role: 'edge' })], pods, policies: [] });
+  const gaps = (pods: ReturnType<typeof pod>[]): unknown[] =>
+    (verifyAll([withPolicies(intent)], world(pods)).reports[0]?.differences ?? []).filter((d) => d.kind === 'selects-nothing' || d.kind === 'undeclared-port');
+
+  it('has no gap when every workload has pods and every named port is declared', () => {
+    assert.deepStrictEqual(verifyAll([withPolicies(intent)], world([web, api, pod('edge/lb-1', { app: 'lb' })])).reports[0]?.differences, []);
+  });
+
+  it('fails a workload that selects no pod, naming it and its field', () => {
+    const typo = pod('app/api-1', { app: 'apii' }, { ports: [{ name: 'grpc', containerPort: 50051 }] });
+    assert.deepStrictEqual(gaps([web, typo]), [{ kind: 'selects-nothing', workload: 'api', namespace: 'app', field: 'spec.workloads[1].selector' }]);
+  });
+
+  it('fails a named flow port that no destination pod declares, or declares for another protocol', () => {
+    const want = [{ kind: 'undeclared-port', field: 'spec.flows[1].ports[0].port', port: 'grpc', protocol: 'TCP', to: 'api' }];
+    assert.deepStrictEqual(gaps([web, pod('app/api-1', { app: 'api' }, { ports: [{ name: 'grpc-web', containerPort: 50051 }] })]), want);
+    assert.deepStrictEqual(gaps([web, pod('app/api-1', { app: 'api' }, { ports: [{ name: 'grpc', containerPort: 50051, protocol: 'UDP' }] })]), want);
+  });
+
+  it('passes a named port that one of several destination pods declares', () => {
+    assert.deepStrictEqual(gaps([web, api, pod('app/api-2', { app: 'api' })]), []);
+  });
+
+  it('checks a peer destination\'s named port only when the file holds its pods: its namespace is often not there', () => {
+    const toPeer = valid({ ...TWO_TIER, flows: [...TWO_TIER.flows, { from: 'web', to: 'lb', ports: [{ port: 'https' }] }] });
+    const peerGaps = (pods: ReturnType<typeof pod>[]): unknown[] =>
+      (verifyAll([withPolicies(toPeer)], world(pods)).reports[0]?.differences ?? []).filter((d) => d.kind === 'undeclared-port');
+    assert.deepStrictEqual(peerGaps([web, api]), []);
+    assert.deepStrictEqual(peerGaps([web, api, pod('edge/lb-1', { app: 'lb' }, { ports: [{ name: 'https', containerPort: 443 }] })]), []);
+    assert.deepStrictEqual(peerGaps([web, api, pod('edge/lb-1', { app: 'lb' }, { ports: [{ name: 'http', containerPort: 80 }] })]), [
+      { kind: 'undeclared-port', field: 'spec.flows[3].ports[0].port', port: 'https', protocol: 'TCP', to: 'lb' },
+    ]);
+  });
+
+  it('exits 1 naming the intent, the workload and the field of each gap, where it used to say OK', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
+    const shop = fs.readFileSync(path.join(EXAMPLES, 'shop', 'intent.yaml'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'label-typo.yaml'), shop.replace('{matchLabels: {app: postgres}}', '{matchLabels: {app: postgress}}'));
+    const label = await run('-f', path.join(dir, 'label-typo.yaml'), '--cluster', path.join(EXAMPLES, 'shop'));
+    assert.strictEqual(label.code, 1, label.out);
+    assert.match(label.out, /^FAIL shop\/shop: /m);
+    assert.match(label.out, /^ {2}selects nothing: workload db \(spec\.workloads\[2\]\.selector\) selects no pod of namespace shop in the cluster file/m);
+    fs.writeFileSync(path.join(dir, 'port-typo.yaml'), shop.replace('{port: http, protocol: TCP}', '{port: htpp, protocol: TCP}'));
+    const port = await run('-f', path.join(dir, 'port-typo.yaml'), '--cluster', path.join(EXAMPLES, 'shop'));
+    assert.strictEqual(port.code, 1, port.out);
+    assert.match(port.out, /^ {2}undeclared port: spec\.flows\[1\]\.ports\[0\]\.port "htpp": no pod of backend declares a TCP container port named "htpp"/m);
+    const json = await run('-f', path.join(dir, 'port-typo.yaml'), '--cluster', path.join(EXAMPLES, 'shop'), '-o', 'json');
+    assert.strictEqual(json.code, 1);
+    const parsed = JSON.parse(json.out) as { reports: { intent: string; differences: { kind: string; field?: string }[] }[] };
+    assert.deepStrictEqual(parsed.reports[0]?.differences, [{ kind: 'undeclared-port', field: 'spec.flows[1].ports[0].port', port: 'htpp', protocol: 'TCP', to: 'backend' }]);
+  });
+});
+
+describe('netseg verify: label keys named like Object members', () => {
+  const spec = (web: Record<string, unknown>): Record<string, unknown> => ({
+    workloads: [
+      { name: 'web', selector: web },
+      { name: 'api', selector: { matchLabels: { app: 'api' } } },
+    ],
+    flows: [{ from: 'api', to: 'web', ports: [{ port: 8080 }] }],
+  });
+  const selectors: [string, Record<string, unknown>][] = [
+    ['Exists constructor', { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] }],
+    ['In toString', { matchExpressions: [{ key: 'toString', operator: 'In', values: ['a'] }] }],
+    ['matchLabels hasOwnProperty', { matchLabels: { hasOwnProperty: 'x' } }],
+  ];
+  const dropWebIngress = (ps: NetworkPolicy[]): NetworkPolicy[] =>
+    ps.map((p) => (p.metadata.name?.includes('web-ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
+
+  for (const [name, selector] of selectors) {
+    it(`checks a workload selected by ${name} on synthetic pods instead of skipping it`, () => {
+      const out = verifyAll([withPolicies(valid(spec(selector)))], undefined);
+      assert.strictEqual(out.reports[0]?.workloadPods, 2, JSON.stringify(out));
+      assert.deepStrictEqual(out.notes, []);
+      assert.deepStrictEqual(out.reports[0]?.differences, []);
+    });
+    it(`finds a lost rule into a workload selected by ${name}`, () => {
+      const diffs = verifyAll([withPolicies(valid(spec(selector)), dropWebIngress)], undefined).reports[0]?.differences ?? [];
+      assert.ok(diffs.some((d) => d.kind === 'missing' && d.to === 'app/app-web' && d.port === 8080), JSON.stringify(diffs));
+    });
+  }
+
+  it('on a cluster file, selects by `constructor` only the pod that carries it', () => {
+    const intent = valid(spec({ matchLabels: { constructor: 'x' } }));
+    const marked = pod('app/marked', JSON.parse('{"constructor": "x"}') as Record<string, string>, { ports: [{ containerPort: 8080 }] });
+    const plain = pod('app/plain', { app: 'web' }, { ports: [{ containerPort: 8080 }] });
+    const api = pod('app/api-1', { app: 'api' });
+    const out = verifyAll([withPolicies(intent)], { namespaces: [ns('app')], pods: [marked, plain, api], policies: [] });
+    assert.strictEqual(out.reports[0]?.workloadPods, 2, 'marked and api-1, not plain');
+    assert.deepStrictEqual(out.reports[0]?.differences, []);
+  });
+});
+
 describe('netseg verify: synthetic pods', () => {
   const cases: [string, Parameters<typeof satisfy>[0]][] = [
     ['matchLabels', { matchLabels: { a: '1', b: '2' } }],
@@ -166,6 +276,9 @@ describe('netseg verify: synthetic pods', () => {
     ['NotIn is met by leaving the key out', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['x'] }] }],
     ['Exists sets the key', { matchExpressions: [{ key: 'tier', operator: 'Exists' }] }],
     ['DoesNotExist leaves it out', { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'DoesNotExist' }] }],
+    ['Exists on a key named like an Object member', { matchExpressions: [{ key: 'constructor', operator: 'Exists' }] }],
+    ['In on a key named like an Object member', { matchExpressions: [{ key: 'toString', operator: 'In', values: ['a'] }] }],
+    ['matchLabels and Exists on keys named like Object members', { matchLabels: { hasOwnProperty: 'x' }, matchExpressions: [{ key: 'valueOf', operator: 'Exists' }] }],
   ];
   for (const [name, sel] of cases) it(`labels satisfy the selector: ${name}`, () => assert.ok(matchesSelector(sel, satisfy(sel))));
 
