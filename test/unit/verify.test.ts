@@ -243,7 +243,7 @@ describe('netseg verify: label keys named like Object members', () => {
     ['matchLabels hasOwnProperty', { matchLabels: { hasOwnProperty: 'x' } }],
   ];
   const dropWebIngress = (ps: NetworkPolicy[]): NetworkPolicy[] =>
-    ps.map((p) => (p.metadata.name?.includes('web-ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
+    ps.map((p) => (p.metadata.name?.includes('web.ingress') ? { ...p, spec: { ...p.spec, ingress: [] } } : p));
 
   for (const [name, selector] of selectors) {
     it(`checks a workload selected by ${name} on synthetic pods instead of skipping it`, () => {
