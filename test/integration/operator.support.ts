@@ -23,10 +23,13 @@ export function testLogger(): winston.Logger {
 export interface CountedOperator extends RunningOperator {
   /** Writes (create/update/patch/delete) sent so far, each as "verb resource code". */
   readonly writes: string[];
+  /** Every request sent so far, reads included, in the same form. */
+  readonly requests: string[];
 }
 
 export async function runOperator(kc: k8s.KubeConfig, namespaces: string[], extra: Partial<OperatorOptions> = {}): Promise<CountedOperator> {
   const writes: string[] = [];
+  const requests: string[] = [];
   const op = await startOperator({
     kubeConfig: kc,
     namespaces,
@@ -39,10 +42,11 @@ export async function runOperator(kc: k8s.KubeConfig, namespaces: string[], extr
     log: testLogger(),
     ...extra,
     onApiRequest: (verb, resource, code) => {
+      requests.push(`${verb} ${resource} ${code}`);
       if (isWrite(verb)) writes.push(`${verb} ${resource} ${code}`);
     },
   });
-  return Object.assign(op, { writes });
+  return Object.assign(op, { writes, requests });
 }
 
 export function intent(ns: string, name: string, spec: SegmentationIntent['spec']): SegmentationIntent {

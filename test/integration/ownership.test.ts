@@ -134,8 +134,13 @@ describe('ownership and names under attack (integration)', function () {
     const kc = await serviceAccountKubeConfig(cluster.kc, ns.name, 'no-watch');
     const op = await runOperator(kc, [ns.name], { watchUnhealthyAfterMs: 3_000 });
     running.push(op);
-    // The lists succeed, so the operator first becomes ready; the intent watch is refused on every try.
-    await eventually(async () => assert.equal(await readyz(op.metricsPort), 503), 30_000);
+    // The lists succeed (so the caches count as listed, which alone made /readyz 200 before); the intent watch
+    // is refused on every try, and past the threshold the operator must say it is not ready.
+    await eventually(() => assert.ok(op.requests.includes('list SegmentationIntent 200') && op.requests.includes('list NetworkPolicy 200'), op.requests.join(', ')));
+    await sleep(4_000);
+    assert.equal(await readyz(op.metricsPort), 503);
+    await sleep(1_000);
+    assert.equal(await readyz(op.metricsPort), 503, 'and stays not ready');
   });
 });
 
