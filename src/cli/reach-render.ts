@@ -1,110 +1,305 @@
 /**
- * Human views of the reachability matrix: pods are grouped into workloads (an `app.kubernetes.io/name` or
- * `app` label, else the controlling owner, else the pod itself), and each workload pair shows the ports that
- * are open. A port open for only some of the pod pairs is marked "*", so a partial opening is never hidden.
- * A pod's connections to itself are left out: loopback is always allowed and says nothing about policies.
+ * The default view of `netseg reach`: connectivity per workload pair, small enough to read at any cluster size.
+ * Pods are grouped into workloads (the controlling owner, a ReplicaSet's hash removed; else the
+ * `app.kubernetes.io/name` or `app` label; else the pod itself), always within one namespace. For a pair of
+ * workloads and a port the destination pods declare, the per-pod truth is folded without losing anything:
+ * - allowed: EVERY source pod may connect to EVERY destination pod that declares the port;
+ * - partial: SOME pod pairs may and some may not, with the count (never shown as allowed, never hidden);
+ * - a port no pair may use is not listed.
+ * When every workload (two or more) of a namespace has the same allowed ports to a destination (and none
+ * partial), they are one row `ns/*`; when every namespace does, one row `*`. A pod's connection to itself (always allowed) is not
+ * a pair: it neither counts nor prevents `ns/*`. Rows are grouped by destination and computed one destination
+ * workload at a time from matrix columns, so the pod-to-pod matrix never exists in memory.
  */
 import { labelValue } from '../model/labels';
-import type { Matrix, PodInfo } from '../reach';
+import type { Cluster, DeclaredPort, PodInfo } from '../reach';
+import { matrixColumns } from '../reach';
 
 export function workloadOf(pod: PodInfo): string {
   const labels = pod.labels;
-  const name = labelValue(labels, 'app.kubernetes.io/name') ?? labelValue(labels, 'app') ?? ownerName(pod) ?? pod.name;
+  const name = ownerName(pod) ?? labelValue(labels, 'app.kubernetes.io/name') ?? labelValue(labels, 'app') ?? pod.name;
   return `${pod.namespace}/${name}`;
 }
 
 /** A ReplicaSet's pods belong to its Deployment: drop the pod-template hash the Deployment appends. */
 function ownerName(pod: PodInfo): string | undefined {
-  const owner = pod.pod.metadata.ownerReferences?.find((o) => o.controller) ?? pod.pod.metadata.ownerReferences?.[0];
-  if (!owner) return undefined;
+  const refs = Array.isArray(pod.pod.metadata.ownerReferences) ? pod.pod.metadata.ownerReferences : [];
+  const owner = refs.find((o) => o?.controller === true) ?? refs[0];
+  if (!owner || typeof owner.name !== 'string' || owner.name === '') return undefined;
   return owner.kind === 'ReplicaSet' ? owner.name.replace(/-[a-z0-9]{5,10}$/, '') : owner.name;
 }
 
+export interface Workload {
+  readonly name: string;
+  readonly namespace: string;
+  readonly pods: number;
+}
+
+/** Ports of some (not all) pod pairs: `pairs` of the `of` pairs checked may connect. */
+export interface PartialPorts {
+  readonly ports: string;
+  readonly pairs: number;
+  readonly of: number;
+}
+
+export interface Connection {
+  /** "ns/workload", "ns/*" (every pod of the namespace in the files) or "*" (every pod in the files). */
+  readonly from: string;
+  readonly to: string;
+  /** "80/TCP", "8000-8100/TCP": consecutive declared ports merged. */
+  readonly allowed: readonly string[];
+  readonly partial: readonly PartialPorts[];
+}
+
+export interface Aggregation {
+  readonly workloads: readonly Workload[];
+  /** Calls visit with each destination workload's rows, destinations in name order, sources in name order. */
+  forEachDestination(visit: (rows: readonly Connection[]) => void): void;
+}
+
 interface PortTally {
-  allowed: number;
-  total: number;
+  readonly port: DeclaredPort;
+  /** Destination pods of the workload that declare this port. */
+  declaring: number;
+  /** allowed[w]: pod pairs (source in workload w, destination declaring the port) that may connect. */
+  readonly allowed: Int32Array;
 }
 
-export interface WorkloadMatrix {
-  readonly workloads: readonly string[];
-  /** cells[from][to]: "80/TCP" → how many pod pairs may connect, of how many pairs checked. */
-  readonly cells: readonly (readonly Map<string, PortTally>[])[];
+export function aggregate(cluster: Cluster): Aggregation {
+  const names = cluster.pods.map(workloadOf);
+  const sorted = [...new Set(names)].sort();
+  const indexOf = new Map(sorted.map((w, i) => [w, i]));
+  const wOf = Int32Array.from(names, (n) => indexOf.get(n) ?? 0);
+  const members: number[][] = sorted.map(() => []);
+  wOf.forEach((w, p) => members[w]?.push(p));
+  const workloads: Workload[] = sorted.map((name, i) => ({
+    name,
+    namespace: cluster.pods[members[i]?.[0] ?? 0]?.namespace ?? '',
+    pods: members[i]?.length ?? 0,
+  }));
+  const namespaces = new Map<string, number[]>();
+  workloads.forEach((w, i) => namespaces.set(w.namespace, [...(namespaces.get(w.namespace) ?? []), i]));
+  const column = matrixColumns(cluster);
+  return {
+    workloads,
+    forEachDestination(visit) {
+      workloads.forEach((_, dw) => {
+        const tallies = new Map<string, PortTally>();
+        for (const d of members[dw] ?? []) {
+          for (const port of cluster.pods[d]?.ports ?? []) {
+            const key = `${port.port}/${port.protocol}`;
+            let t = tallies.get(key);
+            if (!t) tallies.set(key, (t = { port, declaring: 0, allowed: new Int32Array(workloads.length) }));
+            t.declaring++;
+            const col = column(d, port);
+            col[d] = 0; // a pod to itself is not a pair
+            const allowed = t.allowed;
+            for (let s = 0; s < col.length; s++) if (col[s] === 1) (allowed[wOf[s] as number] as number)++;
+          }
+        }
+        if (tallies.size > 0) visit(rowsTo(dw, [...tallies.values()], workloads, namespaces));
+      });
+    },
+  };
 }
 
-export function workloadMatrix(m: Matrix): WorkloadMatrix {
-  const names = m.pods.map(workloadOf);
-  const workloads = [...new Set(names)].sort();
-  const indexOf = new Map(workloads.map((w, i) => [w, i]));
-  const wi = names.map((n) => indexOf.get(n) ?? 0);
-  const cells = workloads.map(() => workloads.map(() => new Map<string, PortTally>()));
-  for (const col of m.columns) {
-    const key = `${col.port.port}/${col.port.protocol}`;
-    const row = wi[col.to] ?? 0;
-    for (let s = 0; s < m.pods.length; s++) {
-      if (s === col.to) continue;
-      const cell = cells[wi[s] ?? 0]?.[row];
-      if (!cell) continue;
-      const tally = cell.get(key) ?? { allowed: 0, total: 0 };
-      tally.total++;
-      tally.allowed += col.allowed[s] ?? 0;
-      cell.set(key, tally);
-    }
+/** What one source workload may reach of the destination: some ports allowed, some partial. */
+interface SourceState {
+  readonly allowed: string[];
+  readonly partial: PartialPorts[];
+}
+
+/** A namespace's sources towards one destination: all the same allowed ports (key), no pair at all, or mixed. */
+type NamespaceKey = { readonly kind: 'same'; readonly key: string } | { readonly kind: 'vacuous' } | { readonly kind: 'mixed' };
+
+/**
+ * The rows towards destination workload dw. Only source workloads with at least one allowed pair (candidates)
+ * are looked at one by one; every other workload has pairs and none allowed (or, for a single-pod destination
+ * itself, no pair at all), so the cost is O(workloads × ports) per destination, not more.
+ */
+function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[], namespaces: ReadonlyMap<string, number[]>): Connection[] {
+  tallies.sort((a, b) => compareProtocol(a.port.protocol, b.port.protocol) || a.port.port - b.port.port);
+  const to = workloads[dw]?.name ?? '';
+  const candidates = new Map<string, number[]>(); // namespace → candidate workloads, in name order
+  const seen = new Uint8Array(workloads.length);
+  for (const t of tallies) {
+    const allowed = t.allowed;
+    for (let w = 0; w < allowed.length; w++) if ((allowed[w] as number) > 0) seen[w] = 1;
   }
-  return { workloads, cells };
+  for (let w = 0; w < seen.length; w++) {
+    if (seen[w] !== 1) continue;
+    const ns = workloads[w]?.namespace ?? '';
+    const list = candidates.get(ns);
+    if (list) list.push(w);
+    else candidates.set(ns, [w]);
+  }
+  const vacuous = (w: number): boolean => w === dw && workloads[w]?.pods === 1;
+  const rows: Connection[] = [];
+  let common: string | undefined;
+  let everyone = namespaces.size > 1;
+  for (const [ns, ws] of namespaces) {
+    const cs = candidates.get(ns) ?? [];
+    const rest = ws.length - cs.length;
+    const onlyVacuous = rest === 1 && ws.some(vacuous) && !cs.includes(dw);
+    if (cs.length === 0) {
+      if (!(rest === 1 && onlyVacuous)) everyone = false; // nothing allowed from this namespace
+      continue;
+    }
+    const states = cs.map((w) => sourceState(w, workloads[w]?.pods ?? 0, dw, tallies));
+    const key = rest === 0 || onlyVacuous ? sameAllowed(states) : ({ kind: 'mixed' } as const);
+    if (key.kind === 'same' && key.key !== '') {
+      // One workload (besides a single-pod destination itself) is named: "ns/*" would say no more.
+      if (cs.length >= 2) rows.push({ from: `${ns}/*`, to, allowed: key.key.split(' '), partial: [] });
+      else rows.push({ from: workloads[cs[0] as number]?.name ?? '', to, allowed: key.key.split(' '), partial: [] });
+      if (common === undefined) common = key.key;
+      else if (common !== key.key) everyone = false;
+      continue;
+    }
+    everyone = false;
+    cs.forEach((w, i) => {
+      const st = states[i];
+      if (st && (st.allowed.length > 0 || st.partial.length > 0)) rows.push({ from: workloads[w]?.name ?? '', to, ...st });
+    });
+  }
+  if (everyone && common !== undefined) return [{ from: '*', to, allowed: common.split(' '), partial: [] }];
+  return rows.sort((a, b) => compareProtocol(a.from, b.from));
 }
 
-function portOrder(a: string, b: string): number {
-  const [pa, qa] = a.split('/');
-  const [pb, qb] = b.split('/');
-  return Number(pa) - Number(pb) || (qa ?? '').localeCompare(qb ?? '');
+function sameAllowed(states: readonly (SourceState | undefined)[]): NamespaceKey {
+  let key: string | undefined;
+  for (const s of states) {
+    if (!s) continue;
+    if (s.partial.length > 0) return { kind: 'mixed' };
+    const k = s.allowed.join(' ');
+    if (key === undefined) key = k;
+    else if (key !== k) return { kind: 'mixed' };
+  }
+  return key === undefined ? { kind: 'vacuous' } : { kind: 'same', key };
 }
 
-/** The open ports of one cell, e.g. "80/TCP 9090/TCP*", or "-" when nothing is open. */
-export function cellText(cell: ReadonlyMap<string, PortTally>): string {
-  const open = [...cell.entries()]
-    .filter(([, t]) => t.allowed > 0)
-    .sort(([a], [b]) => portOrder(a, b))
-    .map(([k, t]) => (t.allowed < t.total ? `${k}*` : k));
-  return open.length > 0 ? open.join(' ') : '-';
+function sourceState(sw: number, size: number, dw: number, tallies: readonly PortTally[]): SourceState | undefined {
+  const full: DeclaredPort[] = [];
+  const partial: { port: DeclaredPort; pairs: number; of: number }[] = [];
+  let anyPair = false;
+  for (const t of tallies) {
+    const of = size * t.declaring - (sw === dw ? t.declaring : 0);
+    if (of === 0) continue;
+    anyPair = true;
+    const pairs = t.allowed[sw] as number;
+    if (pairs === of) full.push(t.port);
+    else if (pairs > 0) partial.push({ port: t.port, pairs, of });
+  }
+  if (!anyPair) return undefined;
+  return { allowed: mergeRanges(full), partial: mergePartial(partial) };
 }
 
-export function renderTable(m: Matrix): string {
-  const wm = workloadMatrix(m);
-  if (wm.workloads.length === 0) return 'no pods\n';
-  const header = ['FROM \\ TO', ...wm.workloads];
-  const rows = wm.workloads.map((w, i) => [w, ...wm.workloads.map((_, j) => cellText(wm.cells[i]?.[j] ?? new Map()))]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const legend = '\n(ports open between other pods; "*" = open for only some pod pairs; a pod always reaches itself)\n';
-  return [line(header), ...rows.map(line)].join('\n') + '\n' + legend;
+function compareProtocol(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface Edge {
-  readonly from: number;
-  readonly to: number;
-  readonly label: string;
-}
-
-function edges(wm: WorkloadMatrix): Edge[] {
-  const out: Edge[] = [];
-  wm.cells.forEach((row, i) =>
-    row.forEach((cell, j) => {
-      const label = cellText(cell);
-      if (label !== '-') out.push({ from: i, to: j, label });
-    }),
-  );
+/** "80/TCP", "8000-8002/TCP": runs of consecutive port numbers of one protocol, in order (ports come sorted). */
+export function mergeRanges(ports: readonly DeclaredPort[]): string[] {
+  const out: string[] = [];
+  let start: DeclaredPort | undefined;
+  let end: DeclaredPort | undefined;
+  const flush = (): void => {
+    if (start && end) out.push(`${start.port === end.port ? start.port : `${start.port}-${end.port}`}/${start.protocol}`);
+  };
+  for (const p of ports) {
+    if (start && end && p.protocol === end.protocol && p.port === end.port + 1) {
+      end = p;
+      continue;
+    }
+    flush();
+    start = p;
+    end = p;
+  }
+  flush();
   return out;
 }
 
-export function renderGraph(m: Matrix, format: 'dot' | 'mermaid'): string {
-  const wm = workloadMatrix(m);
-  const es = edges(wm);
-  if (format === 'dot') {
-    const nodes = wm.workloads.map((w, i) => `  n${i} [label=${JSON.stringify(w)}];`);
-    const arrows = es.map((e) => `  n${e.from} -> n${e.to} [label=${JSON.stringify(e.label)}];`);
-    return ['digraph reach {', '  rankdir=LR;', '  node [shape=box];', ...nodes, ...arrows, '}', ''].join('\n');
+function mergePartial(ports: readonly { port: DeclaredPort; pairs: number; of: number }[]): PartialPorts[] {
+  const out: PartialPorts[] = [];
+  let run: { port: DeclaredPort; pairs: number; of: number }[] = [];
+  const flush = (): void => {
+    const head = run[0];
+    if (head) out.push({ ports: mergeRanges(run.map((r) => r.port))[0] ?? '', pairs: head.pairs, of: head.of });
+    run = [];
+  };
+  for (const p of ports) {
+    const last = run[run.length - 1];
+    if (last && !(p.port.protocol === last.port.protocol && p.port.port === last.port.port + 1 && p.pairs === last.pairs && p.of === last.of)) flush();
+    run.push(p);
   }
-  const nodes = wm.workloads.map((w, i) => `  n${i}["${w.replace(/"/g, '#quot;')}"]`);
+  flush();
+  return out;
+}
+
+export function partialText(p: PartialPorts): string {
+  return `${p.ports} (${p.pairs}/${p.of})`;
+}
+
+const LEGEND = [
+  '',
+  'Grouped by destination. ALLOWED: every source pod may connect to every destination pod declaring the port.',
+  'PARTIAL: only some pod pairs may (allowed/checked pairs). "ns/*": every pod of namespace ns in the files;',
+  '"*": every pod in the files. A pod always reaches itself. Every pod pair: -o json --per-pod.',
+  '',
+].join('\n');
+
+/** The table, written as it is computed: columns are as wide as the longest workload name. */
+export function writeTable(agg: Aggregation, out: (text: string) => void): void {
+  if (agg.workloads.length === 0) {
+    out('no pods\n');
+    return;
+  }
+  const width = Math.max('FROM'.length, '*'.length, ...agg.workloads.map((w) => Math.max(w.name.length, w.namespace.length + 2)));
+  const line = (from: string, to: string, allowed: string, partial: string): string =>
+    `${from.padEnd(width)}  ${to.padEnd(width)}  ${partial ? allowed.padEnd(20) : allowed}${partial ? `  ${partial}` : ''}`.trimEnd() + '\n';
+  out(line('FROM', 'TO', 'ALLOWED', 'PARTIAL'));
+  let rows = 0;
+  agg.forEachDestination((conns) => {
+    out(conns.map((c) => line(c.from, c.to, c.allowed.join(' ') || '-', c.partial.map(partialText).join(' '))).join(''));
+    rows += conns.length;
+  });
+  if (rows === 0) out('(no connections between different pods)\n');
+  out(LEGEND);
+}
+
+/** `{"workloads": [...], "connections": [...]}`, the connections written as they are computed. */
+export function writeJson(agg: Aggregation, out: (text: string) => void): void {
+  out(`{"workloads": [${agg.workloads.map((w) => `\n${JSON.stringify(w)}`).join(',')}\n],\n"connections": [`);
+  let first = true;
+  agg.forEachDestination((conns) => {
+    if (conns.length === 0) return;
+    out(`${first ? '\n' : ',\n'}${conns.map((c) => JSON.stringify(c)).join(',\n')}`);
+    first = false;
+  });
+  out('\n]}\n');
+}
+
+export function renderGraph(agg: Aggregation, format: 'dot' | 'mermaid'): string {
+  const ids = new Map<string, number>();
+  const id = (name: string): number => {
+    let i = ids.get(name);
+    if (i === undefined) ids.set(name, (i = ids.size));
+    return i;
+  };
+  for (const w of agg.workloads) id(w.name);
+  const es: { from: number; to: number; label: string }[] = [];
+  agg.forEachDestination((conns) => {
+    for (const c of conns) {
+      const label = [...c.allowed, ...c.partial.map((p) => `${p.ports}*`)].join(' ');
+      es.push({ from: id(c.from), to: id(c.to), label });
+    }
+  });
+  const nodes = [...ids.keys()];
+  if (format === 'dot') {
+    const lines = nodes.map((w, i) => `  n${i} [label=${JSON.stringify(w)}];`);
+    const arrows = es.map((e) => `  n${e.from} -> n${e.to} [label=${JSON.stringify(e.label)}];`);
+    return ['digraph reach {', '  rankdir=LR;', '  node [shape=box];', ...lines, ...arrows, '}', ''].join('\n');
+  }
+  const lines = nodes.map((w, i) => `  n${i}["${w.replace(/"/g, '#quot;')}"]`);
   const arrows = es.map((e) => `  n${e.from} -->|"${e.label}"| n${e.to}`);
-  return ['flowchart LR', ...nodes, ...arrows, ''].join('\n');
+  return ['flowchart LR', ...lines, ...arrows, ''].join('\n');
 }

@@ -17,12 +17,11 @@ import {
   computeMatrix,
   endpointName,
   evaluate,
-  forEachEntry,
   resolveEndpoint,
 } from '../reach';
 import type { CliIO } from './io';
 import { loadCluster } from './cluster-input';
-import { renderGraph, renderTable } from './reach-render';
+import { aggregate, renderGraph, writeJson, writeTable } from './reach-render';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
 type Format = (typeof FORMATS)[number];
@@ -35,6 +34,7 @@ interface ReachOptions {
   port?: string;
   protocol: string;
   queries?: string;
+  perPod?: boolean;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -48,12 +48,14 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <port>', 'one question: the destination port (a number)')
     .option('--protocol <protocol>', 'one question: TCP, UDP or SCTP', 'TCP')
     .option('--queries <file>', 'many questions: a JSON array of {from, to, port, protocol}')
+    .option('--per-pod', 'with -o json: one entry per ordered pod pair and declared port (API.md), instead of per workload')
     .action((opts: ReachOptions) => io.setExitCode(runReach(opts, io)));
 }
 
 function runReach(opts: ReachOptions, io: CliIO): number {
   const format = FORMATS.find((f) => f === opts.output);
   if (!format) return usage(io, `unknown output format "${opts.output}" (use ${FORMATS.join(', ')})`);
+  if (opts.perPod && format !== 'json') return usage(io, '--per-pod goes with -o json');
   const loaded = loadCluster(opts.filename);
   if (loaded.errors.length > 0) {
     for (const e of loaded.errors) io.err(`error: ${e}\n`);
@@ -66,7 +68,8 @@ function runReach(opts: ReachOptions, io: CliIO): number {
   if (single === 3 && opts.queries) return usage(io, 'ask either one question (--from/--to/--port) or --queries, not both');
   if (single === 3) return answerOne(cluster, { from: opts.from, to: opts.to, port: opts.port, protocol: opts.protocol }, format, io);
   if (opts.queries) return answerMany(cluster, opts.queries, format, io);
-  printMatrix(computeMatrix(cluster), format, io);
+  if (opts.perPod) printPerPod(computeMatrix(cluster), io);
+  else printAggregated(cluster, format, io);
   return 0;
 }
 
@@ -176,24 +179,42 @@ function explainSide(s: SideVerdict): string {
   }
 }
 
-function printMatrix(m: Matrix, format: Format, io: CliIO): void {
-  if (format === 'table') io.out(renderTable(m));
-  else if (format === 'dot' || format === 'mermaid') io.out(renderGraph(m, format));
-  else printJsonMatrix(m, io);
+function printAggregated(cluster: Cluster, format: Format, io: CliIO): void {
+  const agg = aggregate(cluster);
+  if (format === 'table') writeTable(agg, (t) => io.out(t));
+  else if (format === 'json') writeJson(agg, (t) => io.out(t));
+  else io.out(renderGraph(agg, format));
 }
 
-/** Writes in chunks: the full matrix of a large cluster is millions of entries, too big for one string. */
-function printJsonMatrix(m: Matrix, io: CliIO): void {
+/**
+ * API.md's `{"results": [...]}`, in its order (source, destination, port), written in ~1 MB pieces as the
+ * rows are made: the full matrix of a large cluster is hundreds of millions of rows, far too big for one
+ * string. Each row is the bytes JSON.stringify gives for {from, to, port, protocol, allowed}, built from
+ * names quoted once per pod rather than one JSON.stringify per row.
+ */
+function printPerPod(m: Matrix, io: CliIO): void {
+  const quoted = m.pods.map((p) => JSON.stringify(p.key));
+  const byDst: { readonly tail: string; readonly allowed: Uint8Array }[][] = m.pods.map(() => []);
+  for (const c of m.columns) {
+    byDst[c.to]?.push({ tail: `,"port":${c.port.port},"protocol":${JSON.stringify(c.port.protocol)},"allowed":`, allowed: c.allowed });
+  }
+  const dstHeads = quoted.map((q) => `"to":${q}`);
   io.out('{"results": [');
-  let chunk: string[] = [];
+  let chunk = '';
   let first = true;
-  forEachEntry(m, (e) => {
-    chunk.push(`${first ? '\n' : ',\n'}${JSON.stringify(e)}`);
-    first = false;
-    if (chunk.length >= 10_000) {
-      io.out(chunk.join(''));
-      chunk = [];
+  for (let s = 0; s < m.pods.length; s++) {
+    const head = `{"from":${quoted[s] ?? '""'},`;
+    for (let d = 0; d < byDst.length; d++) {
+      const cols = byDst[d] ?? [];
+      for (const c of cols) {
+        chunk += `${first ? '\n' : ',\n'}${head}${dstHeads[d] ?? ''}${c.tail}${c.allowed[s] === 1 ? 'true}' : 'false}'}`;
+        first = false;
+      }
+      if (chunk.length >= 1 << 20) {
+        io.out(chunk);
+        chunk = '';
+      }
     }
-  });
-  io.out(`${chunk.join('')}\n]}\n`);
+  }
+  io.out(`${chunk}\n]}\n`);
 }

@@ -3,7 +3,7 @@ export * from './types';
 export { buildCluster, effectivePolicyTypes, policyId, NAMESPACE_NAME_LABEL } from './cluster';
 export type { Cluster, PodInfo, PolicyModel, RuleModel, DeclaredPort, IpBlockModel } from './cluster';
 export { evaluate, resolveEndpoint, endpointName } from './evaluate';
-export { computeMatrix, forEachEntry } from './matrix';
+export { computeMatrix, forEachEntry, matrixColumns } from './matrix';
 export type { Matrix, MatrixColumn, MatrixEntry } from './matrix';
 export { matchesSelector } from './selector';
 export { parseAddress, parseCidr, cidrContains, formatAddress, lastAddress } from './cidr';

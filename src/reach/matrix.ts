@@ -29,22 +29,31 @@ export interface MatrixEntry {
 }
 
 export function computeMatrix(cluster: Cluster): Matrix {
+  const column = matrixColumns(cluster);
+  const columns: MatrixColumn[] = [];
+  cluster.pods.forEach((dst, d) => {
+    for (const port of dst.ports) columns.push({ to: d, port, allowed: column(d, port) });
+  });
+  return { pods: cluster.pods, columns };
+}
+
+/**
+ * One column at a time, for callers that fold the matrix (per-workload summaries) instead of keeping it:
+ * column(d, port)[s] === 1 when pod s may connect to pod d on that port. The returned array is fresh each call.
+ */
+export function matrixColumns(cluster: Cluster): (d: number, port: DeclaredPort) => Uint8Array {
   const egress: EgressIndex = {
     rules: cluster.policies.flatMap((p) => (p.egress ?? []).map((rule) => ({ rule, selected: p.selected }))),
     isolated: Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 1 : 0)),
   };
-  const columns: MatrixColumn[] = [];
-  cluster.pods.forEach((dst, d) => {
-    for (const port of dst.ports) {
-      const ingress = ingressColumn(cluster, d, port);
-      const egressOk = egressColumn(egress, dst, d, port);
-      const allowed = new Uint8Array(cluster.pods.length);
-      for (let s = 0; s < allowed.length; s++) allowed[s] = (ingress[s] as number) & (egressOk[s] as number);
-      allowed[d] = 1;
-      columns.push({ to: d, port, allowed });
-    }
-  });
-  return { pods: cluster.pods, columns };
+  return (d, port) => {
+    const dst = cluster.pods[d] as PodInfo;
+    const allowed = ingressColumn(cluster, d, port);
+    const egressOk = egressColumn(egress, dst, d, port);
+    for (let s = 0; s < allowed.length; s++) allowed[s] = (allowed[s] as number) & (egressOk[s] as number);
+    allowed[d] = 1;
+    return allowed;
+  };
 }
 
 function ingressColumn(cluster: Cluster, d: number, port: DeclaredPort): Uint8Array {

@@ -34,8 +34,8 @@ function tmpFile(name: string, text: string): string {
 }
 
 describe('netseg reach', () => {
-  it('prints one JSON entry per ordered pod pair and declared port, in a stable order, self included', async () => {
-    const r = await run('-f', CLUSTER, DOC_POLICY, '-o', 'json');
+  it('prints one JSON entry per ordered pod pair and declared port with --per-pod, in a stable order, self included', async () => {
+    const r = await run('-f', CLUSTER, DOC_POLICY, '-o', 'json', '--per-pod');
     assert.strictEqual(r.code, 0, r.err);
     const { results } = JSON.parse(r.out) as { results: Entry[] };
     // 4 pods; declared ports: db-0 6379, frontend 80, app none, other/frontend 80 → 3 columns.
@@ -106,13 +106,50 @@ describe('netseg reach', () => {
     assert.strictEqual((JSON.parse(r.out) as { allowed: boolean }).allowed, true);
   });
 
-  it('draws a table of workloads with the open ports per cell', async () => {
+  it('prints one row per workload pair by default, with the allowed ports', async () => {
     const r = await run('-f', SHOP);
     assert.strictEqual(r.code, 0, r.err);
-    const row = r.out.split('\n').find((l) => l.startsWith('ingress-nginx/ingress-nginx'));
-    assert.match(row ?? '', /\b8080\/TCP\b/);
-    const header = r.out.split('\n')[0] ?? '';
-    assert.match(header, /^FROM \\ TO\s+ingress-nginx\/ingress-nginx\s+shop\/backend/);
+    const lines = r.out.split('\n');
+    assert.match(lines[0] ?? '', /^FROM\s+TO\s+ALLOWED\s+PARTIAL$/);
+    assert.deepStrictEqual(
+      lines.slice(1, 5).map((l) => l.split(/\s+/)),
+      [
+        ['*', 'ingress-nginx/ingress-nginx', '80/TCP', '443/TCP'],
+        ['shop/frontend', 'shop/backend', '9000/TCP'],
+        ['ingress-nginx/ingress-nginx', 'shop/frontend', '8080/TCP'],
+        ['shop/backend', 'shop/postgres', '5432/TCP'],
+      ],
+    );
+    assert.strictEqual(lines[5], '', 'nothing reaches the isolated debug pod');
+  });
+
+  it('prints the same rows as JSON by default, with the workloads and their pod counts', async () => {
+    const r = await run('-f', CLUSTER, DOC_POLICY, '-o', 'json');
+    assert.strictEqual(r.code, 0, r.err);
+    const out = JSON.parse(r.out) as { workloads: { name: string; pods: number }[]; connections: { from: string; to: string; allowed: string[]; partial: unknown[] }[] };
+    assert.deepStrictEqual(out.workloads.map((w) => w.name), ['default/frontend', 'default/redis', 'myproject/app', 'other/frontend']);
+    assert.deepStrictEqual(
+      out.connections.find((c) => c.to === 'default/redis' && c.from === 'myproject/app'),
+      { from: 'myproject/app', to: 'default/redis', allowed: ['6379/TCP'], partial: [] },
+    );
+    assert.ok(!out.connections.some((c) => c.from.startsWith('other/') && c.to === 'default/redis'), 'other/frontend may not reach the db');
+  });
+
+  it('marks a port open for only some pod pairs as partial, with the counts', async () => {
+    const pods = ['a', 'b'].map((n) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 's', name: `web-${n}`, labels: { app: 'web', id: n } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }] } }));
+    const db = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 's', name: 'db', labels: { app: 'db' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 5432 }, { containerPort: 5433 }] }] } };
+    const policy = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { namespace: 's', name: 'db' },
+      spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{ from: [{ podSelector: { matchLabels: { id: 'a' } } }], ports: [{ port: 5432, endPort: 5433 }] }] },
+    };
+    const file = tmpFile('c.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...pods, db, policy] }));
+    const r = await run('-f', file, '-o', 'json');
+    const out = JSON.parse(r.out) as { connections: { from: string; to: string }[] };
+    assert.deepStrictEqual(out.connections.find((c) => c.to === 's/db'), { from: 's/web', to: 's/db', allowed: [], partial: [{ ports: '5432-5433/TCP', pairs: 1, of: 2 }] });
+    const table = await run('-f', file);
+    assert.match(table.out, /^s\/web\s+s\/db\s+-\s+5432-5433\/TCP \(1\/2\)$/m);
   });
 
   it('draws the allowed flows as dot and as mermaid', async () => {
@@ -129,6 +166,7 @@ describe('netseg reach', () => {
     assert.strictEqual((await run('-f', CLUSTER, '--from', 'x/nope', '--to', 'default/db-0', '--port', '1')).code, 2);
     assert.strictEqual((await run('-f', CLUSTER, '--from', 'default/db-0')).code, 2);
     assert.strictEqual((await run('-f', CLUSTER, '-o', 'yaml')).code, 2);
+    assert.strictEqual((await run('-f', CLUSTER, '--per-pod')).code, 2, '--per-pod goes with -o json');
     assert.strictEqual((await run('-f', CLUSTER, '--from', '1.1.1.1', '--to', '2.2.2.2', '--port', '1')).code, 2);
     const missing = await run('-f', path.join(FIXTURES, 'no-such-file.yaml'));
     assert.strictEqual(missing.code, 1);
