@@ -20,23 +20,23 @@ const PORTS: { containerPort: number; name?: string; protocol?: Protocol }[] = [
   { containerPort: 9090, name: 'metrics' },
 ];
 
-interface Input {
+export interface Input {
   namespaces: Namespace[];
   pods: Pod[];
   policies: NetworkPolicy[];
 }
 
-function generate(pods: number, policies: number, seed = 42): Input {
+export function generate(pods: number, policies: number, seed = 42, namespaces = NAMESPACES): Input {
   const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const int = (n: number): number => Math.floor(rnd() * n);
-  const namespaces: Namespace[] = Array.from({ length: NAMESPACES }, (_, i) => ({
+  const namespaceList: Namespace[] = Array.from({ length: namespaces }, (_, i) => ({
     metadata: { name: `ns-${i}`, labels: { team: `t${i % TEAMS}`, env: i % 3 === 0 ? 'prod' : 'dev' } },
   }));
   const podList: Pod[] = Array.from({ length: pods }, (_, i) => {
     const ports = [...new Set(Array.from({ length: 1 + int(3) }, () => int(PORTS.length)))].map((k) => PORTS[k] as (typeof PORTS)[number]);
     return {
-      metadata: { namespace: `ns-${int(NAMESPACES)}`, name: `pod-${i}`, labels: { app: `a${int(APPS)}`, tier: pick(TIERS) } },
+      metadata: { namespace: `ns-${int(namespaces)}`, name: `pod-${i}`, labels: { app: `a${int(APPS)}`, tier: pick(TIERS) } },
       spec: { containers: [{ name: 'main', ports }] },
       status: { podIP: `10.${(i >> 8) & 255}.${i & 255}.${1 + int(250)}` },
     };
@@ -70,7 +70,7 @@ function generate(pods: number, policies: number, seed = 42): Input {
     return {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: { namespace: `ns-${int(NAMESPACES)}`, name: `np-${i}` },
+      metadata: { namespace: `ns-${int(namespaces)}`, name: `np-${i}` },
       spec: {
         podSelector: selector(),
         policyTypes: types,
@@ -79,7 +79,7 @@ function generate(pods: number, policies: number, seed = 42): Input {
       },
     };
   });
-  return { namespaces, pods: podList, policies: policyList };
+  return { namespaces: namespaceList, pods: podList, policies: policyList };
 }
 
 interface Measure {

@@ -10,30 +10,37 @@ import { processIO } from './io';
 type Register = (program: Command, io: CliIO) => void;
 
 /** Every command, in the order `netseg --help` lists them. Add a command here and in its own module. */
-function commands(): Register[] {
+const COMMANDS: readonly (readonly [string, Register])[] = [
   // Required lazily so that `netseg render` never loads the operator's client libraries.
-  return [
-    (p, io) => (require('./render') as { register: Register }).register(p, io),
-    (p, io) => (require('./reach') as { register: Register }).register(p, io),
-    (p, io) => (require('./verify') as { register: Register }).register(p, io),
-    (p, io) => (require('./audit') as { register: Register }).register(p, io),
-    (p, io) => (require('./operator') as { register: Register }).register(p, io),
-  ];
+  ['render', (p, io) => (require('./render') as { register: Register }).register(p, io)],
+  ['reach', (p, io) => (require('./reach') as { register: Register }).register(p, io)],
+  ['verify', (p, io) => (require('./verify') as { register: Register }).register(p, io)],
+  ['audit', (p, io) => (require('./audit') as { register: Register }).register(p, io)],
+  ['operator', (p, io) => (require('./operator') as { register: Register }).register(p, io)],
+];
+
+/**
+ * Every command, in the order `netseg --help` lists them; only the one named when argv names one, so that
+ * `netseg reach` does not spend ~0.5–1.5 s loading the operator's Kubernetes client (issue 18).
+ */
+function commands(only: string | undefined): Register[] {
+  const named = COMMANDS.filter(([name]) => name === only);
+  return (named.length > 0 ? named : COMMANDS).map(([, register]) => register);
 }
 
-export function buildProgram(io: CliIO, exit: { code: number }): Command {
+export function buildProgram(io: CliIO, exit: { code: number }, only?: string): Command {
   const program = new Command('netseg')
     .description('Keeps NetworkPolicies equal to SegmentationIntents; renders, tests and audits them offline.')
     .version(require('../../../package.json').version as string)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  for (const register of commands()) register(program, { ...io, setExitCode: (c: number) => (exit.code = c) });
+  for (const register of commands(only)) register(program, { ...io, setExitCode: (c: number) => (exit.code = c) });
   return program;
 }
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const exit = { code: 0 };
-  const program = buildProgram(io, exit);
+  const program = buildProgram(io, exit, argv[2]);
   try {
     await program.parseAsync([...argv]);
   } catch (e) {

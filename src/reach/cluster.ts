@@ -87,7 +87,7 @@ export function buildCluster(input: ClusterInput): Cluster {
   const index = new SelectorIndex(pods, nsLabels);
   const policies = [...input.policies]
     .sort((a, b) => compareText(policyId(a), policyId(b)))
-    .map((p) => policyModel(p, index, pods, issues));
+    .map((p) => policyModel(p, index, issues));
   const ingressOf = pods.map(() => [] as number[]);
   const egressOf = pods.map(() => [] as number[]);
   policies.forEach((p, i) => {
@@ -161,20 +161,41 @@ function namespaceLabels(
   return out;
 }
 
-/** Evaluates each distinct selector once over all pods (or namespaces), since policies repeat selectors a lot. */
+/**
+ * Evaluates each distinct selector, selector peer and ipBlock once over all pods (or namespaces), since policies
+ * repeat them a lot: at 20,000 policies this is most of the cost of building the model (issue 18).
+ */
 class SelectorIndex {
   private readonly podCache = new Map<string, Uint8Array>();
   private readonly nsCache = new Map<string, ReadonlySet<string>>();
+  private readonly peerCache = new Map<string, Uint8Array>();
+  private readonly ipCache = new Map<string, Uint8Array>();
+  /** Each pod's IPv4 addresses as numbers, for the common IPv4 ipBlock without bigint arithmetic. */
+  private readonly v4: readonly number[][];
+  private readonly byNamespace = new Map<string, number[]>();
   constructor(
     readonly pods: readonly PodInfo[],
     private readonly namespaces: ReadonlyMap<string, Labels>,
-  ) {}
+  ) {
+    this.v4 = pods.map((p) => p.ips.filter((a) => a.family === 4).map((a) => Number(a.value)));
+    pods.forEach((p, i) => {
+      const list = this.byNamespace.get(p.namespace);
+      if (list) list.push(i);
+      else this.byNamespace.set(p.namespace, [i]);
+    });
+  }
+
+  /** Indices of the pods of a namespace, in order. */
+  podsIn(namespace: string): readonly number[] {
+    return this.byNamespace.get(namespace) ?? [];
+  }
 
   podsMatching(selector: LabelSelector): Uint8Array {
     const key = selectorKey(selector);
     let hit = this.podCache.get(key);
     if (!hit) {
-      hit = Uint8Array.from(this.pods, (p) => (matchesSelector(selector, p.labels) ? 1 : 0));
+      hit = new Uint8Array(this.pods.length);
+      for (let i = 0; i < hit.length; i++) if (matchesSelector(selector, (this.pods[i] as PodInfo).labels)) hit[i] = 1;
       this.podCache.set(key, hit);
     }
     return hit;
@@ -189,6 +210,46 @@ class SelectorIndex {
     }
     return hit;
   }
+
+  /** Pods of a selector peer; the result is shared, callers must not write to it. */
+  peerPods(peer: NetworkPolicyPeer, ownNamespace: string): Uint8Array {
+    const key = `${selectorKey(peer.podSelector ?? {})}|${peer.namespaceSelector ? selectorKey(peer.namespaceSelector) : `=${ownNamespace}`}`;
+    let hit = this.peerCache.get(key);
+    if (!hit) {
+      const podHits = this.podsMatching(peer.podSelector ?? {});
+      const namespaces = peer.namespaceSelector ? this.namespacesMatching(peer.namespaceSelector) : new Set([ownNamespace]);
+      hit = new Uint8Array(this.pods.length);
+      for (let k = 0; k < hit.length; k++) if (podHits[k] === 1 && namespaces.has((this.pods[k] as PodInfo).namespace)) hit[k] = 1;
+      this.peerCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** Pods with an IP inside the block (and outside its excepts); shared, callers must not write to it. */
+  ipBlockPods(block: IpBlockModel): Uint8Array {
+    const key = [block.cidr, ...block.except].map((c) => `${c.family}:${c.network}/${c.prefix}`).join(' ');
+    let hit = this.ipCache.get(key);
+    if (!hit) {
+      hit = new Uint8Array(this.pods.length);
+      const v4 = block.cidr.family === 4 && block.except.every((e) => e.family === 4);
+      for (let k = 0; k < hit.length; k++) {
+        const pod = this.pods[k] as PodInfo;
+        const inside = v4
+          ? (this.v4[k] ?? []).some((a) => v4Contains(block.cidr, a) && !block.except.some((e) => v4Contains(e, a)))
+          : pod.ips.some((a) => ipBlockContains(block, a));
+        if (inside) hit[k] = 1;
+      }
+      this.ipCache.set(key, hit);
+    }
+    return hit;
+  }
+}
+
+/** cidrContains for an IPv4 CIDR and an IPv4 address given as a number (0 to 2^32 - 1). */
+function v4Contains(cidr: Cidr, address: number): boolean {
+  if (cidr.prefix === 0) return true;
+  const size = 2 ** (32 - cidr.prefix);
+  return Math.floor(address / size) === Math.floor(Number(cidr.network) / size);
 }
 
 /**
@@ -201,14 +262,11 @@ export function effectivePolicyTypes(p: NetworkPolicy): { ingress: boolean; egre
   return { ingress: true, egress: (p.spec.egress ?? []).length > 0 };
 }
 
-function policyModel(p: NetworkPolicy, index: SelectorIndex, pods: readonly PodInfo[], issues: string[]): PolicyModel {
+function policyModel(p: NetworkPolicy, index: SelectorIndex, issues: string[]): PolicyModel {
   const id = policyId(p);
   const namespace = p.metadata.namespace ?? 'default';
   const selectorHits = index.podsMatching(p.spec.podSelector ?? {});
-  const selected: number[] = [];
-  pods.forEach((pod, i) => {
-    if (pod.namespace === namespace && selectorHits[i] === 1) selected.push(i);
-  });
+  const selected = index.podsIn(namespace).filter((i) => selectorHits[i] === 1);
   const types = effectivePolicyTypes(p);
   const ctx: RuleContext = { index, namespace, where: id, issues };
   return {
@@ -243,9 +301,7 @@ function ruleModel(
     if (model?.kind === 'pods') orInto(podHits, model.hits);
     if (model?.kind === 'ip') {
       ipBlocks.push(model.block);
-      ctx.index.pods.forEach((pod, k) => {
-        if (pod.ips.some((a) => ipBlockContains(model.block, a))) podHits[k] = 1;
-      });
+      orInto(podHits, ctx.index.ipBlockPods(model.block));
     }
   });
   return {
@@ -282,11 +338,7 @@ function peerModel(peer: NetworkPolicyPeer, where: string, ctx: RuleContext): Pe
  * selected namespaces; both present = pods matching podSelector in namespaces matching namespaceSelector (AND).
  */
 function selectorPeerHits(peer: NetworkPolicyPeer, ctx: RuleContext): Uint8Array {
-  const podHits = ctx.index.podsMatching(peer.podSelector ?? {});
-  const namespaces = peer.namespaceSelector
-    ? ctx.index.namespacesMatching(peer.namespaceSelector)
-    : new Set([ctx.namespace]);
-  return Uint8Array.from(ctx.index.pods, (pod, k) => (podHits[k] === 1 && namespaces.has(pod.namespace) ? 1 : 0));
+  return ctx.index.peerPods(peer, ctx.namespace);
 }
 
 function ipBlockModel(block: IPBlock): IpBlockModel | undefined {

@@ -45,11 +45,19 @@ export function matrixColumns(cluster: Cluster): (d: number, port: DeclaredPort)
   const egress: EgressIndex = {
     rules: cluster.policies.flatMap((p) => (p.egress ?? []).map((rule) => ({ rule, selected: p.selected }))),
     isolated: Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 1 : 0)),
+    open: Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 0 : 1)),
   };
+  // The egress rules whose peers include the destination, kept for all the ports of one destination.
+  let lastD = -1;
+  let towardsD: EgressIndex = egress;
   return (d, port) => {
     const dst = cluster.pods[d] as PodInfo;
+    if (d !== lastD) {
+      lastD = d;
+      towardsD = { rules: egress.rules.filter(({ rule }) => rule.allPeers || rule.pods[d] === 1), isolated: egress.isolated, open: egress.open };
+    }
     const allowed = ingressColumn(cluster, d, port);
-    const egressOk = egressColumn(egress, dst, d, port);
+    const egressOk = egressColumn(towardsD, dst, d, port);
     for (let s = 0; s < allowed.length; s++) allowed[s] = (allowed[s] as number) & (egressOk[s] as number);
     allowed[d] = 1;
     return allowed;
@@ -81,10 +89,12 @@ interface EgressRule {
 interface EgressIndex {
   readonly rules: readonly EgressRule[];
   readonly isolated: Uint8Array;
+  /** 1 - isolated: a pod no egress policy isolates sends anywhere. */
+  readonly open: Uint8Array;
 }
 
 function egressColumn(egress: EgressIndex, dst: PodInfo, d: number, port: DeclaredPort): Uint8Array {
-  const out = Uint8Array.from(egress.isolated, (iso) => 1 - iso);
+  const out = egress.open.slice();
   for (const { rule, selected } of egress.rules) {
     if (!(rule.allPeers || rule.pods[d] === 1)) continue;
     if (!rulePortsMatch(rule, port.port, port.protocol, dst.named)) continue;
