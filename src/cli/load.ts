@@ -165,12 +165,24 @@ function collect(value: unknown, where: string, objects: Loaded[], errors: strin
     errors.push(`${where}: missing apiVersion or kind`);
     return;
   }
-  const recognised = recognise(obj.apiVersion, obj.kind);
+  const recognised = recogniseCached(obj.apiVersion, obj.kind);
   if (recognised.is === 'error') {
     errors.push(`${where}: ${recognised.message}`);
     return;
   }
   objects.push({ source: where, object: slim(obj) as KubeObject });
+}
+
+/** recognise() compares a kind with every known one; a cluster export repeats a handful of kinds thousands of times. */
+const recognitions = new Map<string, ReturnType<typeof recognise>>();
+function recogniseCached(apiVersion: string, kind: string): ReturnType<typeof recognise> {
+  const key = `${apiVersion}\n${kind}`;
+  let r = recognitions.get(key);
+  if (!r) {
+    r = recognise(apiVersion, kind);
+    if (recognitions.size < 1000) recognitions.set(key, r);
+  }
+  return r;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -43,8 +43,11 @@ export interface PartialPorts {
 }
 
 export interface Connection {
-  /** "ns/workload", "ns/*" (every pod of the namespace in the files) or "*" (every pod in the files). */
-  readonly from: string;
+  /**
+   * The sources that have exactly these allowed and partial ports to `to`, each "ns/workload", "ns/*" (every pod
+   * of the namespace in the files) or "*" (every pod in the files).
+   */
+  readonly from: readonly string[];
   readonly to: string;
   /** "80/TCP", "8000-8100/TCP": consecutive declared ports merged. */
   readonly allowed: readonly string[];
@@ -104,6 +107,25 @@ export function aggregate(cluster: Cluster): Aggregation {
 }
 
 /** What one source workload may reach of the destination: some ports allowed, some partial. */
+interface Row {
+  readonly from: string;
+  readonly to: string;
+  readonly allowed: readonly string[];
+  readonly partial: readonly PartialPorts[];
+}
+
+/** Sources with the same allowed and partial ports (and counts) to one destination become one row. */
+function group(rows: readonly Row[]): Connection[] {
+  const byKey = new Map<string, { from: string[]; to: string; allowed: readonly string[]; partial: readonly PartialPorts[] }>();
+  for (const r of rows) {
+    const key = `${r.allowed.join(' ')}|${r.partial.map(partialText).join(' ')}`;
+    const g = byKey.get(key);
+    if (g) g.from.push(r.from);
+    else byKey.set(key, { from: [r.from], to: r.to, allowed: r.allowed, partial: r.partial });
+  }
+  return [...byKey.values()];
+}
+
 interface SourceState {
   readonly allowed: string[];
   readonly partial: PartialPorts[];
@@ -134,7 +156,7 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
     else candidates.set(ns, [w]);
   }
   const vacuous = (w: number): boolean => w === dw && workloads[w]?.pods === 1;
-  const rows: Connection[] = [];
+  const rows: Row[] = [];
   let common: string | undefined;
   let everyone = namespaces.size > 1;
   for (const [ns, ws] of namespaces) {
@@ -161,8 +183,8 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
       if (st && (st.allowed.length > 0 || st.partial.length > 0)) rows.push({ from: workloads[w]?.name ?? '', to, ...st });
     });
   }
-  if (everyone && common !== undefined) return [{ from: '*', to, allowed: common.split(' '), partial: [] }];
-  return rows.sort((a, b) => compareProtocol(a.from, b.from));
+  if (everyone && common !== undefined) return [{ from: ['*'], to, allowed: common.split(' '), partial: [] }];
+  return group(rows.sort((a, b) => compareProtocol(a.from, b.from)));
 }
 
 function sameAllowed(states: readonly (SourceState | undefined)[]): NamespaceKey {
@@ -241,25 +263,25 @@ export function partialText(p: PartialPorts): string {
 
 const LEGEND = [
   '',
-  'Grouped by destination. ALLOWED: every source pod may connect to every destination pod declaring the port.',
+  'ALLOWED: every pod of every FROM workload may connect to every TO pod declaring the port.',
   'PARTIAL: only some pod pairs may (allowed/checked pairs). "ns/*": every pod of namespace ns in the files;',
   '"*": every pod in the files. A pod always reaches itself. Every pod pair: -o json --per-pod.',
   '',
 ].join('\n');
 
-/** The table, written as it is computed: columns are as wide as the longest workload name. */
+/** The table, written as it is computed: one line per destination and set of ports, its sources last. */
 export function writeTable(agg: Aggregation, out: (text: string) => void): void {
   if (agg.workloads.length === 0) {
     out('no pods\n');
     return;
   }
-  const width = Math.max('FROM'.length, '*'.length, ...agg.workloads.map((w) => Math.max(w.name.length, w.namespace.length + 2)));
-  const line = (from: string, to: string, allowed: string, partial: string): string =>
-    `${from.padEnd(width)}  ${to.padEnd(width)}  ${partial ? allowed.padEnd(20) : allowed}${partial ? `  ${partial}` : ''}`.trimEnd() + '\n';
-  out(line('FROM', 'TO', 'ALLOWED', 'PARTIAL'));
+  const width = Math.max('TO'.length, ...agg.workloads.map((w) => w.name.length));
+  const line = (to: string, allowed: string, partial: string, from: string): string =>
+    `${to.padEnd(width)}  ${allowed.padEnd(16)}  ${partial.padEnd(16)}  ${from}`.trimEnd() + '\n';
+  out(line('TO', 'ALLOWED', 'PARTIAL', 'FROM'));
   let rows = 0;
   agg.forEachDestination((conns) => {
-    out(conns.map((c) => line(c.from, c.to, c.allowed.join(' ') || '-', c.partial.map(partialText).join(' '))).join(''));
+    out(conns.map((c) => line(c.to, c.allowed.join(' ') || '-', c.partial.map(partialText).join(' ') || '-', c.from.join(' '))).join(''));
     rows += conns.length;
   });
   if (rows === 0) out('(no connections between different pods)\n');
@@ -290,7 +312,7 @@ export function renderGraph(agg: Aggregation, format: 'dot' | 'mermaid'): string
   agg.forEachDestination((conns) => {
     for (const c of conns) {
       const label = [...c.allowed, ...c.partial.map((p) => `${p.ports}*`)].join(' ');
-      es.push({ from: id(c.from), to: id(c.to), label });
+      for (const from of c.from) es.push({ from: id(from), to: id(c.to), label });
     }
   });
   const nodes = [...ids.keys()];

@@ -173,11 +173,14 @@ class SelectorIndex {
   /** Each pod's IPv4 addresses as numbers, for the common IPv4 ipBlock without bigint arithmetic. */
   private readonly v4: readonly number[][];
   private readonly byNamespace = new Map<string, number[]>();
+  /** No pod: shared by rules whose peers match none. */
+  readonly none: Uint8Array;
   constructor(
     readonly pods: readonly PodInfo[],
     private readonly namespaces: ReadonlyMap<string, Labels>,
   ) {
     this.v4 = pods.map((p) => p.ips.filter((a) => a.family === 4).map((a) => Number(a.value)));
+    this.none = new Uint8Array(pods.length);
     pods.forEach((p, i) => {
       const list = this.byNamespace.get(p.namespace);
       if (list) list.push(i);
@@ -248,8 +251,8 @@ class SelectorIndex {
 /** cidrContains for an IPv4 CIDR and an IPv4 address given as a number (0 to 2^32 - 1). */
 function v4Contains(cidr: Cidr, address: number): boolean {
   if (cidr.prefix === 0) return true;
-  const size = 2 ** (32 - cidr.prefix);
-  return Math.floor(address / size) === Math.floor(Number(cidr.network) / size);
+  // XOR and >>> work on the 32 low bits (ToInt32/ToUint32), which is all an IPv4 address has.
+  return ((address ^ Number(cidr.network)) >>> (32 - cidr.prefix)) === 0;
 }
 
 /**
@@ -293,17 +296,21 @@ function ruleModel(
   ctx: RuleContext,
 ): RuleModel {
   const list = peers ?? [];
-  const podHits = new Uint8Array(ctx.index.pods.length);
   const ipBlocks: IpBlockModel[] = [];
+  const hits: Uint8Array[] = [];
   list.forEach((peer, j) => {
     const where = `${ctx.where} rule ${i} peer ${j}`;
     const model = peerModel(peer, where, ctx);
-    if (model?.kind === 'pods') orInto(podHits, model.hits);
+    if (model?.kind === 'pods') hits.push(model.hits);
     if (model?.kind === 'ip') {
       ipBlocks.push(model.block);
-      orInto(podHits, ctx.index.ipBlockPods(model.block));
+      hits.push(ctx.index.ipBlockPods(model.block));
     }
   });
+  // One peer (the common case): share its cached array, nobody writes to a rule's pods.
+  let podHits = hits.length === 1 ? (hits[0] as Uint8Array) : new Uint8Array(ctx.index.pods.length);
+  if (hits.length > 1) for (const h of hits) orInto(podHits, h);
+  if (hits.length === 0) podHits = ctx.index.none;
   return {
     index: i,
     allPeers: list.length === 0,

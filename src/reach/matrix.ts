@@ -43,44 +43,76 @@ export function computeMatrix(cluster: Cluster): Matrix {
  */
 export function matrixColumns(cluster: Cluster): (d: number, port: DeclaredPort) => Uint8Array {
   const egress: EgressIndex = {
-    rules: cluster.policies.flatMap((p) => (p.egress ?? []).map((rule) => ({ rule, selected: p.selected }))),
+    rules: cluster.policies.flatMap((p) => (p.egress ?? []).map((rule) => ({ rule, selected: p.selected }))).map((r, id) => ({ id, ...r })),
     isolated: Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 1 : 0)),
     open: Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 0 : 1)),
   };
   // The egress rules whose peers include the destination, kept for all the ports of one destination.
   let lastD = -1;
-  let towardsD: EgressIndex = egress;
+  let towardsD: EgressRule[] = [];
+  // Pods of one workload share their policies, so their columns repeat: a side's column is cached under the
+  // list of rules that make it (bounded, and cleared when full).
+  const cache = new Map<string, Uint8Array>();
+  const cached = (key: string, make: () => Uint8Array): Uint8Array => {
+    let hit = cache.get(key);
+    if (!hit) {
+      if (cache.size >= 2048) cache.clear();
+      hit = make();
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+  const n = cluster.pods.length;
   return (d, port) => {
     const dst = cluster.pods[d] as PodInfo;
     if (d !== lastD) {
       lastD = d;
-      towardsD = { rules: egress.rules.filter(({ rule }) => rule.allPeers || rule.pods[d] === 1), isolated: egress.isolated, open: egress.open };
+      towardsD = egress.rules.filter(({ rule }) => rule.allPeers || rule.pods[d] === 1);
     }
-    const allowed = ingressColumn(cluster, d, port);
-    const egressOk = egressColumn(towardsD, dst, d, port);
-    for (let s = 0; s < allowed.length; s++) allowed[s] = (allowed[s] as number) & (egressOk[s] as number);
+    const ingressRules = ingressRulesFor(cluster, d, port);
+    const ingress = ingressRules === 'open' ? undefined : cached(`i${ingressRules.map((r) => r.id).join(',')}`, () => orColumns(n, ingressRules));
+    const egressRules = towardsD.filter(({ rule }) => rulePortsMatch(rule, port.port, port.protocol, dst.named));
+    const egressOk = cached(`e${egressRules.map((r) => r.id).join(',')}`, () => egressColumn(egress, egressRules));
+    const allowed = new Uint8Array(n);
+    if (ingress) for (let s = 0; s < n; s++) allowed[s] = (ingress[s] as number) & (egressOk[s] as number);
+    else allowed.set(egressOk);
     allowed[d] = 1;
     return allowed;
   };
 }
 
-function ingressColumn(cluster: Cluster, d: number, port: DeclaredPort): Uint8Array {
-  const n = cluster.pods.length;
+interface IdRule {
+  readonly id: string;
+  readonly rule: RuleModel;
+}
+
+/** The ingress rules of the policies isolating d that match the port; 'open' when d is not isolated or a rule admits every peer. */
+function ingressRulesFor(cluster: Cluster, d: number, port: DeclaredPort): IdRule[] | 'open' {
   const isolating = cluster.ingressOf[d] ?? [];
-  const out = new Uint8Array(n);
-  if (isolating.length === 0) return out.fill(1);
+  if (isolating.length === 0) return 'open';
   const named = cluster.pods[d]?.named;
+  const out: IdRule[] = [];
   for (const pi of isolating) {
     for (const rule of cluster.policies[pi]?.ingress ?? []) {
       if (!rulePortsMatch(rule, port.port, port.protocol, named)) continue;
-      if (rule.allPeers) return out.fill(1);
-      for (let s = 0; s < n; s++) out[s] = (out[s] as number) | (rule.pods[s] as number);
+      if (rule.allPeers) return 'open';
+      out.push({ id: `${pi}.${rule.index}`, rule });
     }
   }
   return out;
 }
 
+function orColumns(n: number, rules: readonly IdRule[]): Uint8Array {
+  const out = new Uint8Array(n);
+  for (const { rule } of rules) {
+    const pods = rule.pods;
+    for (let s = 0; s < n; s++) out[s] = (out[s] as number) | (pods[s] as number);
+  }
+  return out;
+}
+
 interface EgressRule {
+  readonly id: number;
   readonly rule: RuleModel;
   readonly selected: readonly number[];
 }
@@ -93,13 +125,10 @@ interface EgressIndex {
   readonly open: Uint8Array;
 }
 
-function egressColumn(egress: EgressIndex, dst: PodInfo, d: number, port: DeclaredPort): Uint8Array {
+/** A 1 for each source whose egress admits the destination: not egress-isolated, or selected by one of the rules. */
+function egressColumn(egress: EgressIndex, rules: readonly EgressRule[]): Uint8Array {
   const out = egress.open.slice();
-  for (const { rule, selected } of egress.rules) {
-    if (!(rule.allPeers || rule.pods[d] === 1)) continue;
-    if (!rulePortsMatch(rule, port.port, port.protocol, dst.named)) continue;
-    for (const s of selected) out[s] = 1;
-  }
+  for (const { selected } of rules) for (const s of selected) out[s] = 1;
   return out;
 }
 

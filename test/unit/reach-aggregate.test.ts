@@ -98,8 +98,8 @@ describe('reach: the per-workload view agrees with the per-pod matrix', () => {
         agg.forEachDestination((r) => rows.push(...r));
         const covered = new Set<string>();
         for (const row of rows) {
-          const sources = agg.workloads.filter((x) => row.from === '*' || row.from === `${x.namespace}/*` || row.from === x.name);
-          assert.ok(sources.length > 0, `row from ${row.from} names workloads`);
+          for (const from of row.from) assert.ok(agg.workloads.some((x) => from === '*' || from === `${x.namespace}/*` || from === x.name), `row from ${from} names workloads`);
+          const sources = agg.workloads.filter((x) => row.from.some((from) => from === '*' || from === `${x.namespace}/*` || from === x.name));
           for (const src of sources) {
             for (const p of row.allowed.flatMap(expand)) {
               const k = `${src.name} ${row.to} ${p}`;
