@@ -130,8 +130,21 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
     if (list) list.push(w);
     else candidates.set(ns, [w]);
   }
-  const keyOf = (w: number): string => {
+  // A number (bit i: port i allowed for every pair) when nothing is partial and there are at most 30 ports, the
+  // common case, else text; the two never compare equal.
+  const keyOf = (w: number): StateKey => {
     const size = workloads[w]?.pods ?? 0;
+    let mask = 0;
+    for (let i = 0; i < tallies.length; i++) {
+      const t = tallies[i] as PortTally;
+      const of = size * t.declaring - (w === dw ? t.declaring : 0);
+      const pairs = t.allowed[w] as number;
+      if (pairs === of && i < 30) mask |= 1 << i;
+      else if (pairs !== 0 || (pairs === of && i >= 30)) return textKey(w, size);
+    }
+    return mask;
+  };
+  const textKey = (w: number, size: number): string => {
     let key = '';
     for (const t of tallies) {
       const of = size * t.declaring - (w === dw ? t.declaring : 0);
@@ -141,13 +154,13 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
     return key;
   };
   const vacuousDw = workloads[dw]?.pods === 1;
-  const groups = new Map<string, string[]>();
-  const add = (key: string, from: string): void => {
+  const groups = new Map<StateKey, string[]>();
+  const add = (key: StateKey, from: string): void => {
     const g = groups.get(key);
     if (g) g.push(from);
     else groups.set(key, [from]);
   };
-  let common: string | undefined;
+  let common: StateKey | undefined;
   let everyone = namespaces.size > 1;
   for (const [ns, ws] of namespaces) {
     const cs = candidates.get(ns) ?? [];
@@ -159,8 +172,8 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
       continue;
     }
     const keys = cs.map(keyOf);
-    const first = keys[0] as string;
-    const same = (rest === 0 || onlyVacuous) && !first.includes('/') && keys.every((k) => k === first);
+    const first = keys[0] as StateKey;
+    const same = (rest === 0 || onlyVacuous) && !(typeof first === 'string' && first.includes('/')) && keys.every((k) => k === first);
     if (same && cs.length >= 2) {
       add(first, `${ns}/*`);
     } else {
@@ -174,9 +187,12 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
   return [...groups].map(([key, from]) => ({ from, to, ...decode(key, tallies) }));
 }
 
-/** A state key back to ports: 'F' codes as allowed ranges, 'a/b' codes as partial ranges. */
-function decode(key: string, tallies: readonly PortTally[]): { allowed: string[]; partial: PartialPorts[] } {
-  const codes = key.split(',');
+/** A source's state towards one destination: a bitmask of fully allowed ports, or one code per port. */
+type StateKey = number | string;
+
+/** A state key back to ports: 'F' codes (or mask bits) as allowed ranges, 'a/b' codes as partial ranges. */
+function decode(key: StateKey, tallies: readonly PortTally[]): { allowed: string[]; partial: PartialPorts[] } {
+  const codes = typeof key === 'number' ? tallies.map((_, i) => ((key >>> i) & 1 ? 'F' : '.')) : key.split(',');
   const full: DeclaredPort[] = [];
   const partial: { port: DeclaredPort; pairs: number; of: number }[] = [];
   tallies.forEach((t, i) => {
