@@ -96,8 +96,7 @@ export function aggregate(cluster: Cluster): Aggregation {
             t.declaring++;
             const col = column(d, port);
             col[d] = 0; // a pod to itself is not a pair
-            const allowed = t.allowed;
-            for (let s = 0; s < col.length; s++) if (col[s] === 1) (allowed[wOf[s] as number] as number)++;
+            tally(col, wOf, t.allowed);
           }
         }
         if (tallies.size > 0) visit(rowsTo(dw, [...tallies.values()], workloads, namespaces));
@@ -107,6 +106,11 @@ export function aggregate(cluster: Cluster): Aggregation {
 }
 
 /** What one source workload may reach of the destination: some ports allowed, some partial. */
+/** allowed[w] += the sources of workload w that the column allows. Small on purpose: V8 optimizes it alone. */
+function tally(col: Uint8Array, wOf: Int32Array, allowed: Int32Array): void {
+  for (let s = 0; s < col.length; s++) if (col[s] === 1) (allowed[wOf[s] as number] as number)++;
+}
+
 /**
  * The rows towards destination workload dw. Only source workloads with at least one allowed pair (candidates)
  * are looked at one by one; every other workload has pairs and none allowed (or, for a single-pod destination

@@ -80,11 +80,15 @@ export function matrixColumns(cluster: Cluster): (d: number, port: DeclaredPort)
     const egressRules = towardsD.filter(({ rule }) => rulePortsMatch(rule, port.port, port.protocol, dst.named));
     const egressOk = cached(`e${egressRules.map((r) => r.id).join(',')}`, () => egressColumn(egress, egressRules));
     const allowed = new Uint8Array(n);
-    if (ingress) for (let s = 0; s < n; s++) allowed[s] = (ingress[s] as number) & (egressOk[s] as number);
+    if (ingress) and(ingress, egressOk, allowed);
     else allowed.set(egressOk);
     allowed[d] = 1;
     return allowed;
   };
+}
+
+function and(a: Uint8Array, b: Uint8Array, out: Uint8Array): void {
+  for (let s = 0; s < out.length; s++) out[s] = (a[s] as number) & (b[s] as number);
 }
 
 interface IdRule {
