@@ -1,0 +1,133 @@
+/**
+ * netseg against np-guard's netpol-analyzer on the same generated clusters, run alternately on one machine.
+ * - netseg: `netseg reach -f cluster.json -o json`, the per-workload view (every allowed and partial port of the
+ *   destination's declared ports, per source and destination workload, exact against the per-pod matrix);
+ * - netpol-analyzer: `netpolicy list --dirpath DIR` (its default txt output), the allowed connections per pair of
+ *   workloads, over all ports and protocols (not only declared ones).
+ * Both read the same Namespaces, Pods and NetworkPolicies and decide the same question (which workload may
+ * reach which, on what); the output forms differ, so the figures compare time and memory, not bytes.
+ *
+ * netpol-analyzer is never committed: the bench builds it into ~/.cache/netseg-bench/bin, from its Go module
+ * (`GOFLAGS=-mod=mod go install github.com/np-guard/netpol-analyzer/cmd/netpolicy@VERSION`), or, when the module
+ * proxy refuses it, from a source checkout named by NETPOL_ANALYZER_SRC (`go build ./cmd/netpolicy`).
+ * NETPOL_ANALYZER=/path/to/netpolicy skips the build.
+ */
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { median, report } from './lib';
+import { writeClusterFile } from './reach-file';
+import type { NetworkPolicy } from '../src/model/kubernetes';
+import { type Input, generate } from './reach.bench';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'netseg');
+const CACHE = path.join(os.homedir(), '.cache', 'netseg-bench');
+const VERSION = process.env['NETPOL_ANALYZER_VERSION'] ?? 'v1.4.4';
+
+function analyzer(): string {
+  const given = process.env['NETPOL_ANALYZER'];
+  if (given) return given;
+  const out = path.join(CACHE, 'bin', 'netpolicy');
+  if (fs.existsSync(out)) return out;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const env = { ...process.env, GOFLAGS: '-mod=mod', GOBIN: path.dirname(out) };
+  try {
+    execFileSync('go', ['install', `github.com/np-guard/netpol-analyzer/cmd/netpolicy@${VERSION}`], { env, stdio: 'inherit', cwd: os.tmpdir() });
+  } catch (e) {
+    const src = process.env['NETPOL_ANALYZER_SRC'];
+    if (!src) throw new Error(`go install of netpol-analyzer ${VERSION} failed (${(e as Error).message}); set NETPOL_ANALYZER_SRC to a checkout`);
+    execFileSync('go', ['build', '-o', out, './cmd/netpolicy'], { env, stdio: 'inherit', cwd: src });
+  }
+  return out;
+}
+
+interface Run {
+  readonly ms: number;
+  readonly peakRssMB: number;
+  readonly outBytes: number;
+  readonly code: number | null;
+}
+
+/** Runs under /usr/bin/time for the peak RSS of any program (Go or Node). */
+function runOnce(cmd: string, args: readonly string[], timeoutMs: number): Promise<Run> {
+  const timeFile = path.join(os.tmpdir(), `netseg-compare-time-${process.pid}.txt`);
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-o', timeFile, '-f', '%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let outBytes = 0;
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (outBytes += b.length));
+    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const kb = Number((fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8') : '').trim().split('\n').pop());
+      if (code !== 0) process.stderr.write(`${path.basename(cmd)} ${args.join(' ')}: exit ${code}\n${err}\n`);
+      resolve({ ms: Math.round(ms), peakRssMB: Math.round(kb / 1024), outBytes, code });
+    });
+  });
+}
+
+const NAMED: Record<string, number> = { http: 80, https: 443, 'http-alt': 8080, pg: 5432, dns: 53, metrics: 9090 };
+
+/**
+ * netpol-analyzer refuses a whole cluster when an egress rule that reaches IPs (an ipBlock peer, or no peers at
+ * all) names a port ("cannot convert named port for an IP destination"); the apiserver accepts it, and netseg reads it as matching no IP. So that
+ * both tools read the same files, such rules get the port's number (the generator's names are fixed).
+ */
+export function withoutNamedPortsToIps(input: Input): Input {
+  const fix = (p: NetworkPolicy): NetworkPolicy => ({
+    ...p,
+    spec: {
+      ...p.spec,
+      egress: (p.spec.egress ?? []).map((r) =>
+        (r.to ?? []).length === 0 || (r.to ?? []).some((peer) => peer.ipBlock)
+          ? { ...r, ...(r.ports ? { ports: r.ports.map((port) => (typeof port.port === 'string' ? { ...port, port: NAMED[port.port] ?? 1 } : port)) } : {}) }
+          : r,
+      ),
+    },
+  });
+  return { ...input, policies: input.policies.map(fix) };
+}
+
+export async function run(): Promise<void> {
+  const npa = analyzer();
+  const runs = Number(process.env['NETSEG_BENCH_RUNS'] ?? 2);
+  const sizes = (process.env['NETSEG_COMPARE_SIZES'] ?? '500:1000,1000:2000,2000:4000').split(',').map((s) => s.split(':').map(Number) as [number, number]);
+  const rows: Record<string, unknown>[] = [];
+  for (const [pods, policies] of sizes) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-compare-'));
+    try {
+      const file = path.join(dir, 'cluster.json');
+      writeClusterFile(file, withoutNamedPortsToIps(generate(pods, policies)));
+      const ours: Run[] = [];
+      const theirs: Run[] = [];
+      for (let i = 0; i < runs; i++) {
+        ours.push(await runOnce(process.execPath, [BIN, 'reach', '-f', file, '-o', 'json'], 10 * 60_000));
+        theirs.push(await runOnce(npa, ['list', '--dirpath', dir], 30 * 60_000));
+      }
+      const a = median(ours.map((r) => r.ms));
+      const b = median(theirs.map((r) => r.ms));
+      rows.push({
+        pods,
+        policies,
+        netseg: { medianMs: a, runsMs: ours.map((r) => r.ms), peakRssMB: Math.max(...ours.map((r) => r.peakRssMB)), outputMB: (ours[0]?.outBytes ?? 0) / 1e6 },
+        netpolAnalyzer: { medianMs: b, runsMs: theirs.map((r) => r.ms), peakRssMB: Math.max(...theirs.map((r) => r.peakRssMB)), outputMB: (theirs[0]?.outBytes ?? 0) / 1e6, exit: theirs.map((r) => r.code) },
+        ratio: Math.round((b / Math.max(a, 1)) * 10) / 10,
+      });
+      process.stdout.write(`${pods} pods / ${policies} policies: netseg ${a} ms, netpol-analyzer ${b} ms, ratio ${rows[rows.length - 1]?.['ratio']}\n`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  report('reach-compare', {
+    scenario: 'netseg reach -f cluster.json -o json vs netpolicy list --dirpath DIR (default txt), alternating runs, same files',
+    netpolAnalyzer: npa,
+    loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 10) / 10),
+    rows,
+  });
+}
