@@ -365,9 +365,11 @@ describe('compile', () => {
       Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
 
     it('refuses a policy over 64 KiB, naming the workload, the policy and its largest peers', () => {
-      const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      // Under the CRD's 64 Ki characters of selector text, but each peer in its own rule with 32 ports.
+      const peers = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      const flows = peers.map((p, i) => ({ from: p.name, to: 'web', ports: Array.from({ length: 32 }, (_, j) => ({ port: 1000 * (i + 1) + 2 * j })) }));
       const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
-        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows: [{ from: peers.map((p) => p.name), to: 'web' }] } };
+        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } };
       const v = validateIntent(raw);
       assert.ok(v.ok);
       const r = compileChecked(v.intent);
@@ -388,6 +390,15 @@ describe('compile', () => {
       assert.ok(!r.ok);
       assert.equal(r.issues[0]?.path, 'spec');
       assert.match(r.issues[0]?.message ?? '', /more than 512\.0 KiB .* split it into several intents/);
+    });
+
+    it('refuses selectors whose label text passes 64 Ki characters before compiling (the CRD has the same rule)', () => {
+      const peers = Array.from({ length: 7 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
+        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows: [{ from: 'p0', to: 'web' }] } };
+      const v = validateIntent(raw);
+      assert.ok(!v.ok);
+      assert.match(v.issues.map((i) => `${i.path}: ${i.message}`).join('; '), /^spec: the label keys and values .* total \d+ characters; at most 65536/);
     });
 
     it('compiles every example well inside the budget', () => {

@@ -198,8 +198,9 @@ describe('operator reconcile (FakeKube)', () => {
     const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
     const bigSelector = (i: number): Record<string, string> =>
       Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
-    const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
-    k.addIntent({ ...spec(2), peers, flows: [{ from: peers.map((p) => p.name), to: 'w0' }] }, 2);
+    const peers = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+    const flows = peers.map((p, i) => ({ from: p.name, to: 'w0', ports: Array.from({ length: 32 }, (_, j) => ({ port: 1000 * (i + 1) + 2 * j })) }));
+    k.addIntent({ ...spec(2), peers, flows }, 2);
     assert.equal((await reconcile('shop/shop', deps(k))).result, 'invalid');
     assert.equal(JSON.stringify([...k.policies.values()]), before, 'nothing written');
     const ready = k.intents.get('shop/shop')?.status?.conditions?.find((c) => c.type === 'Ready');
