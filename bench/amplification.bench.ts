@@ -2,9 +2,9 @@
  * What the largest intents the CRD accepts cost the operator, run as deployed: `bin/netseg operator` as its own
  * process, with the Deployment's NODE_OPTIONS (its V8 heap cap), its --workers and --resync, watching every
  * namespace, against the local control plane. The intents are the security review's amplification shape at the
- * largest size the apiserver stores (test/fixtures/intents/hostile.ts: ~1.5 MB, 64 workloads, 64 peers full of
- * maximal label keys, flows of 32 peers → 32 workloads), which the compile budget (src/compile/budget.ts) must
- * refuse before anything is written.
+ * largest size the CRD accepts (test/fixtures/intents/hostile.ts, LARGEST_ACCEPTED: 64 workloads, 64 peers of
+ * maximal label keys up to the CRD's 64 Ki characters of selector text, flows of 32 peers → 32 workloads), which
+ * the compile budget (src/compile/budget.ts) must refuse before anything is written.
  *
  * Two batches, 4 then 20 hostile intents, each in its own namespace, created all at once; right after each batch
  * one normal intent (3 workloads) in another namespace, whose time to get its policies says whether the operator

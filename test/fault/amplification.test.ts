@@ -1,21 +1,22 @@
 /**
  * The security review's "Amplification takes the operator down", against the real apiserver: four of the largest
- * intents the CRD accepts (test/fixtures/intents/hostile.ts: 64 workloads, 64 peers full of maximal label keys,
- * flows of 32 peers → 32 workloads; ~1.5 MB each, just under what etcd stores), each in its own namespace, with
+ * intents the CRD accepts (test/fixtures/intents/hostile.ts: 64 workloads, 64 peers of maximal label keys up to
+ * the CRD's selector-text bound, flows of 32 peers → 32 workloads), each in its own namespace, with
  * the operator running (in-process, as the integration tests run it). Each must be refused by the compile budget
  * (src/compile/budget.ts) — Ready=False, reason InvalidSpec, the message naming the budget — with ZERO
  * NetworkPolicies written, and the operator must go on serving: a normal intent in another namespace, created
  * afterwards, gets its policies.
  *
  * This test fails on the code before the budget (commit e4232e9 and earlier): there, compile() had no limit, so
- * each of these intents compiled into 64 policies of ~0.77 MB (~50 MB each, ~200 MB for the four) that the
- * operator created: the intents never reach InvalidSpec, the "zero NetworkPolicies" assertion fails, and the
- * process may die of heap exhaustion before the normal intent is reconciled.
+ * each of these intents compiled into 64 policies (~1.5 MiB each intent here; with the ~1.5 MB intents the CRD
+ * accepted then, ~50 MB each) that the operator created: the intents never reach InvalidSpec and the "zero
+ * NetworkPolicies" assertion fails. The second test shows those larger intents are now refused at admission.
  */
 import { strict as assert } from 'assert';
 import type { SegmentationIntent } from '../../src/intent/types';
 import { validateIntent } from '../../src/intent';
-import { amplificationIntent, jsonBytes } from '../fixtures/intents/hostile';
+import { compile } from '../../src/compile';
+import { LARGEST_STORED_BEFORE, amplificationIntent, jsonBytes } from '../fixtures/intents/hostile';
 import type { Cluster } from '../integration/cluster';
 import { eventually, freshNamespace, useCluster } from '../integration/cluster';
 import type { CountedOperator } from '../integration/operator.support';
@@ -61,7 +62,11 @@ describe('amplification: the largest intents the CRD accepts are refused by the 
         sizes.push(jsonBytes(r.body));
       }),
     );
-    assert.ok(Math.min(...sizes) > 1_000_000, `hostile intents as stored: ${sizes.join(', ')} bytes`);
+    // Without the budget, what each would have written: far over it.
+    const unbounded = validateIntent(amplificationIntent('x', 'amplify'));
+    assert.ok(unbounded.ok);
+    const wouldWrite = jsonBytes(compile(unbounded.intent, { policySpecBytes: Infinity, intentSpecBytes: Infinity }));
+    assert.ok(wouldWrite > 1_000_000, `without the budget one intent compiles to ${wouldWrite} bytes`);
 
     for (const ns of hostile) {
       const ready = await eventually(async () => {
@@ -87,5 +92,15 @@ describe('amplification: the largest intents the CRD accepts are refused by the 
     }, 60_000, 200);
     for (const ns of hostile) assert.deepEqual(await view.policyNames(ns), [], `${ns}: policies appeared later`);
     console.log(`    [amplification] ${HOSTILE} hostile intents of ${sizes.map((s) => `${(s / 1024).toFixed(0)} KiB`).join(', ')} stored; all InvalidSpec, 0 policies; normal intent converged`);
+  });
+
+  it('refuses at admission the ~1.5 MB intents it stored before, naming the selector-text rule', async () => {
+    const ns = await freshNamespace(cluster, 'amp-admission');
+    namespaces.push(ns);
+    const body = amplificationIntent(ns.name, 'amplify', LARGEST_STORED_BEFORE);
+    assert.ok(jsonBytes(body) > 1_500_000);
+    const r = await rawRequest(cluster.kc, 'POST', `${intentPath(ns.name)}?fieldValidation=Strict`, body);
+    assert.equal(r.code, 422, JSON.stringify(r.body).slice(0, 400));
+    assert.match(JSON.stringify(r.body), /selectors of spec\.workloads and spec\.peers total more than 65536 characters/);
   });
 });
