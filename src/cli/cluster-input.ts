@@ -3,7 +3,7 @@
  * NetworkPolicies and SegmentationIntents, and compiles the intents into the policies the operator would
  * apply. It lives in the CLI layer because src/reach must never import the compiler it checks.
  */
-import { compile } from '../compile';
+import { compileChecked } from '../compile';
 import { validateIntent } from '../intent/validate';
 import { isSegmentationIntent } from '../intent/kinds';
 import type { SegmentationIntent, ValidIntent } from '../intent/types';
@@ -66,12 +66,14 @@ export function compileIntents(intents: readonly SourcedIntent[]): CompileOutcom
   const errors: string[] = [];
   for (const { source, intent } of intents) {
     const result = validateIntent(intent);
-    if (!result.ok) {
+    // Over the compile budget is refused like any invalid spec, as the operator refuses it (InvalidSpec).
+    const output = result.ok ? compileChecked(result.intent) : result;
+    if (!result.ok || !output.ok) {
       const name = `${intent.metadata.namespace ?? 'default'}/${intent.metadata.name ?? '?'}`;
-      for (const issue of result.issues) errors.push(`${source}: intent ${name}: ${issue.path}: ${issue.message}`);
+      for (const issue of output.ok ? [] : output.issues) errors.push(`${source}: intent ${name}: ${issue.path}: ${issue.message}`);
       continue;
     }
-    compiled.push({ source, intent: result.intent, policies: compile(result.intent) });
+    compiled.push({ source, intent: result.intent, policies: output.policies });
   }
   return { compiled, errors };
 }

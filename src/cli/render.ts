@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { stringify } from 'yaml';
-import { compile } from '../compile';
+import { compileChecked } from '../compile';
 import { KIND, formatIssue, isSegmentationIntent, validateIntent } from '../intent';
 import type { NetworkPolicy } from '../model/kubernetes';
 import type { CliIO } from './io';
@@ -58,12 +58,14 @@ export function renderObjects(objects: readonly Loaded[]): RenderResult {
     if (!isSegmentationIntent(object)) continue;
     intents++;
     const result = validateIntent(object);
-    if (!result.ok) {
+    // Over the compile budget is refused like any invalid spec, as the operator refuses it (InvalidSpec).
+    const compiled = result.ok ? compileChecked(result.intent) : result;
+    if (!compiled.ok) {
       const name = typeof object.metadata?.name === 'string' ? ` ${object.metadata.name}` : '';
-      errors.push(...result.issues.map((i) => `${source}: SegmentationIntent${name}: ${formatIssue(i)}`));
+      errors.push(...compiled.issues.map((i) => `${source}: SegmentationIntent${name}: ${formatIssue(i)}`));
       continue;
     }
-    policies.push(...compile(result.intent));
+    policies.push(...compiled.policies);
   }
   return { policies, intents, errors };
 }

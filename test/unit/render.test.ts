@@ -88,6 +88,21 @@ describe('netseg render', () => {
     ]);
   });
 
+  it('exits 1 on an intent over the compile budget, naming the workload and the limit, as the operator refuses it', async () => {
+    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
+    const labels = (i: number): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
+    const peers = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: labels(i) } }));
+    const flows = peers.map((p, i) => ({ from: p.name, to: 'web', ports: Array.from({ length: 32 }, (_, j) => ({ port: 1000 * (i + 1) + 2 * j })) }));
+    const big = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'big', namespace: 'shop' },
+      spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } };
+    const f = file('big.json', JSON.stringify(big));
+    const r = await netseg('render', '-f', f);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /SegmentationIntent big: spec\.workloads\[0\]: compiles to NetworkPolicy "big\.web\.ingress" whose spec is .* over the 64\.0 KiB limit/);
+  });
+
   it('exits 1 on unreadable YAML and on a missing file, printing nothing on stdout', () => {
     const io = memoryIO();
     const code = runRender([file('bad.yaml', 'a: [unclosed'), path.join(dir, 'missing.yaml')], 'yaml', io);
