@@ -25,6 +25,7 @@ import { mergeRanges } from '../../src/compile/ports';
 import type { FlowPort, ValidIntent } from '../../src/intent';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/model/kubernetes';
 import { equivalentRewrite, validIntent as arbitraryIntent } from '../fixtures/intents/arbitrary';
+import { longLabels, overPolicyBudget } from '../fixtures/intents/hostile';
 import {
   validIntent,
   validIntentOf,
@@ -359,15 +360,11 @@ describe('compile', () => {
   });
 
   describe('budget', () => {
-    // 32 label keys of ~305 characters (a 243-character DNS prefix): ~10 KB per selector, which the CRD accepts.
-    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
-    const bigSelector = (i: number): Record<string, string> =>
-      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
+    const bigSelector = longLabels;
 
     it('refuses a policy over 64 KiB, naming the workload, the policy and its largest peers', () => {
       // Under the CRD's 64 Ki characters of selector text, but each peer in its own rule with 32 ports.
-      const peers = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
-      const flows = peers.map((p, i) => ({ from: p.name, to: 'web', ports: Array.from({ length: 32 }, (_, j) => ({ port: 1000 * (i + 1) + 2 * j })) }));
+      const { peers, flows } = overPolicyBudget('web');
       const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
         spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } };
       const v = validateIntent(raw);

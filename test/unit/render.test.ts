@@ -7,6 +7,7 @@ import { memoryIO } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { runRender } from '../../src/cli/render';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
+import { overPolicyBudget } from '../fixtures/intents/hostile';
 
 const INTENT = `apiVersion: netseg.io/v1alpha1
 kind: SegmentationIntent
@@ -89,11 +90,7 @@ describe('netseg render', () => {
   });
 
   it('exits 1 on an intent over the compile budget, naming the workload and the limit, as the operator refuses it', async () => {
-    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
-    const labels = (i: number): Record<string, string> =>
-      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
-    const peers = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: labels(i) } }));
-    const flows = peers.map((p, i) => ({ from: p.name, to: 'web', ports: Array.from({ length: 32 }, (_, j) => ({ port: 1000 * (i + 1) + 2 * j })) }));
+    const { peers, flows } = overPolicyBudget('web');
     const big = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'big', namespace: 'shop' },
       spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } };
     const f = file('big.json', JSON.stringify(big));
