@@ -2,7 +2,7 @@
  * What `netseg audit` looks for, as a pure function of the listed objects: gaps in isolation, policies that
  * open to everyone, intents that select nothing, and generated policies that no longer match their intent.
  */
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from '../compile';
+import { INTENT_LABEL, SPEC_HASH_ANNOTATION, belongsTo, isManaged, specHash } from '../compile';
 import type { NetworkPolicy, NetworkPolicyPeer } from '../model/kubernetes';
 import { labelValue } from '../model/labels';
 import { buildCluster, effectivePolicyTypes, matchesSelector, parseCidr, policyId } from '../reach';
@@ -105,12 +105,9 @@ function drift(input: AuditInput): Finding[] {
 function driftedPolicies({ objects, compiled }: AuditInput): Finding[] {
   const out: Finding[] = [];
   for (const p of objects.policies) {
-    const labels = p.metadata.labels;
-    if (labelValue(labels, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) continue;
-    const intentLabel = labelValue(labels, INTENT_LABEL);
-    const owner = compiled.find(
-      (c) => c.intent.namespace === (p.metadata.namespace ?? 'default') && intentLabelValue(c.intent.name) === intentLabel,
-    );
+    if (!isManaged(p)) continue;
+    const intentLabel = labelValue(p.metadata.labels, INTENT_LABEL);
+    const owner = compiled.find((c) => belongsTo(p, c.intent));
     const intentName = owner ? `${owner.intent.namespace}/${owner.intent.name}` : `${p.metadata.namespace ?? 'default'}/${intentLabel ?? '?'}`;
     for (const reason of driftReasons(p, owner)) out.push({ kind: 'drifted-policy', policy: policyId(p), intent: intentName, reason });
   }

@@ -6,10 +6,9 @@
  * DryRun intents are verified too: verify is how one checks an intent before switching it to Enforce.
  */
 import type { Command } from 'commander';
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from '../compile';
+import { belongsTo } from '../compile';
 import type { ValidIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
-import { labelValue } from '../model/labels';
 import { NAMESPACE_NAME_LABEL, buildCluster, policyId } from '../reach';
 import type { ClusterInput } from '../reach';
 import { compileIntents, sortObjects } from './cluster-input';
@@ -94,11 +93,7 @@ export function verifyAll(intents: readonly IntentWithPolicies[], cluster: Clust
 
 /** A cluster's copy of a policy one of these intents generates is stale by definition: the compiled one replaces it. */
 function ownedByAny(p: NetworkPolicy, intents: readonly IntentWithPolicies[]): boolean {
-  const labels = p.metadata.labels;
-  if (labelValue(labels, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) return false;
-  return intents.some(
-    ({ intent }) => intent.namespace === (p.metadata.namespace ?? 'default') && labelValue(labels, INTENT_LABEL) === intentLabelValue(intent.name),
-  );
+  return intents.some(({ intent }) => belongsTo(p, intent));
 }
 
 export function renderText(outcome: VerifyOutcome): string {
