@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { type Difference, type VerifyOutcome, verifyAll } from '../verify';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
-import { loadManifests } from './load';
+import { loadFiles } from './input';
 
 interface VerifyOptions {
   filename: string[];
@@ -22,7 +22,7 @@ export function register(program: Command, io: CliIO): void {
   program
     .command('verify')
     .description('Prove that the compiled policies allow exactly the intents\' flows, and find what else opens them')
-    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents')
+    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents, or - for stdin')
     .option('--cluster <paths...>', 'files with the cluster (Namespaces, Pods, NetworkPolicies); default: synthetic pods')
     .option('-o, --output <format>', 'text|json', 'text')
     .action((opts: VerifyOptions) => io.setExitCode(runVerify(opts, io)));
@@ -33,8 +33,8 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
     io.err(`error: unknown output format "${opts.output}" (use text or json)\n`);
     return 2;
   }
-  const intentsLoad = loadManifests(opts.filename);
-  const clusterLoad = loadManifests(opts.cluster ?? []);
+  const intentsLoad = loadFiles(opts.filename);
+  const clusterLoad = loadFiles(opts.cluster ?? []);
   const intentObjects = sortObjects(intentsLoad.objects);
   const { compiled, errors } = compileIntents(intentObjects.intents);
   const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors];

@@ -1,0 +1,74 @@
+/** The one loader of every command (src/cli/input.ts) and the one issue format (src/cli/issues.ts). */
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { STDIN, STDIN_SOURCE, loadFiles, loadInput } from '../../src/cli/input';
+import { compileIntents } from '../../src/cli/intents';
+import { sortObjects } from '../../src/cli/cluster-input';
+
+const INTENT = `apiVersion: netseg.io/v1alpha1
+kind: SegmentationIntent
+metadata: {name: shop, namespace: shop}
+spec:
+  workloads:
+    - {name: web, selector: {matchLabels: {app: web}}}
+    - {name: api, selector: {matchLabels: {app: api}}}
+  flows:
+    - {from: web, to: api, ports: [{port: 8080}]}
+`;
+const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: web}}
+`;
+
+describe('the CLI loader', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-input-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reads files, folders and - (stdin) in the order given, naming each document', () => {
+    const f = path.join(dir, 'pod.yaml');
+    fs.writeFileSync(f, POD);
+    const r = loadFiles([STDIN, f], () => `${POD}---\n${INTENT}`);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.objects.map((o) => `${o.source} ${o.object.kind}`), [`${STDIN_SOURCE}#1 Pod`, `${STDIN_SOURCE}#2 SegmentationIntent`, `${f}#1 Pod`]);
+  });
+
+  it('reads stdin once, and says so when - is given twice', () => {
+    let reads = 0;
+    const r = loadFiles([STDIN, STDIN], () => {
+      reads++;
+      return INTENT;
+    });
+    assert.equal(reads, 1);
+    assert.equal(r.objects.length, 1);
+    assert.deepEqual(r.errors, [`${STDIN_SOURCE}: given more than once`]);
+  });
+
+  it('reports stdin\'s problems in the same format as a file\'s', () => {
+    const r = loadFiles([STDIN], () => INTENT.replace('netseg.io/v1alpha1', 'netseg.io/v1beta1'));
+    assert.deepEqual(r.errors, [`${STDIN_SOURCE}#1: apiVersion "netseg.io/v1beta1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1`]);
+    const unreadable = loadFiles([STDIN], () => {
+      throw new Error('EAGAIN');
+    });
+    assert.deepEqual(unreadable.errors, [`${STDIN_SOURCE}: cannot read: EAGAIN`]);
+  });
+
+  it('names the kubeconfig when the cluster cannot be read', async () => {
+    const missing = path.join(dir, 'no-such-kubeconfig');
+    const r = await loadInput({ kubeconfig: missing });
+    assert.equal(r.objects.length, 0);
+    assert.equal(r.errors.length, 1);
+    assert.ok(r.errors[0]?.startsWith(`${missing}: `), r.errors[0]);
+  });
+
+  it('formats validation issues as SOURCE: SegmentationIntent NAME: PATH: MESSAGE, for every command', () => {
+    const r = loadFiles([STDIN], () => INTENT.replace('to: api', 'to: apii'));
+    const { compiled, errors } = compileIntents(sortObjects(r.objects).intents);
+    assert.equal(compiled.length, 0);
+    assert.deepEqual(errors, [`${STDIN_SOURCE}#1: SegmentationIntent shop: spec.flows[0].to: unknown workload or peer "apii" (known: api, web); did you mean "api"?`]);
+  });
+});
