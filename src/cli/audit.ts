@@ -1,11 +1,11 @@
 /**
  * `netseg audit [--kubeconfig PATH | -f FILE...] [-o table|json] [--fail-on KINDS]`: lists what weakens the
- * cluster's segmentation (see audit-findings.ts). Findings are information by default (exit 0): a real cluster
+ * cluster's segmentation (the findings are src/audit's, pure; this module loads and prints). Findings are information by default (exit 0): a real cluster
  * always has some, e.g. kube-system pods nobody isolates. `--fail-on` names the kinds that should fail a CI job
  * (exit 1), or `any`. Unreadable input exits 1, a usage error 2.
  */
 import type { Command } from 'commander';
-import { type Finding, type FindingKind, FINDING_KINDS, audit, describeFinding } from './audit-findings';
+import { type Finding, type FindingKind, FINDING_KINDS, audit } from '../audit';
 import { compileIntents, sortObjects } from './cluster-input';
 import { loadInput } from './input';
 import type { CliIO } from './io';
@@ -73,4 +73,21 @@ function renderTable(findings: readonly Finding[]): string {
   const ow = Math.max(6, ...rows.map((r) => r.object.length));
   const line = (k: string, o: string, d: string): string => `${k.padEnd(kw)}  ${o.padEnd(ow)}  ${d}`;
   return [line('KIND', 'OBJECT', 'DETAIL'), ...rows.map((r) => line(r.kind, r.object, r.detail)), `\n${findings.length} finding(s)\n`].join('\n');
+}
+
+function describeFinding(f: Finding): { object: string; detail: string } {
+  switch (f.kind) {
+    case 'unisolated-pod':
+      return { object: f.pod, detail: `no NetworkPolicy isolates its ${f.direction}: everything is allowed` };
+    case 'admits-everyone':
+      return { object: f.policy, detail: `${f.direction.toLowerCase()} rule ${f.rule} admits everyone: ${f.reason}` };
+    case 'intent-selects-nothing':
+      return { object: f.intent, detail: `workload ${f.workload} selects no pod (a label typo?)` };
+    case 'drifted-policy':
+      return { object: f.policy, detail: `generated for ${f.intent}: ${f.reason}` };
+    case 'missing-policy':
+      return { object: f.policy, detail: `${f.intent} generates it, but it is not there` };
+    case 'no-default-deny':
+      return { object: f.namespace, detail: `no default-deny policy for ${f.directions.join(' and ')}` };
+  }
 }
