@@ -1,5 +1,6 @@
 /** The one loader of every command (src/cli/input.ts) and the one issue format (src/cli/issues.ts). */
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -70,5 +71,21 @@ describe('the CLI loader', () => {
     const { compiled, errors } = compileIntents(sortObjects(r.objects).intents);
     assert.equal(compiled.length, 0);
     assert.deepEqual(errors, [`${STDIN_SOURCE}#1: SegmentationIntent shop: spec.flows[0].to: unknown workload or peer "apii" (known: api, web); did you mean "api"?`]);
+  });
+
+  it('netseg render|verify|audit -f - read standard input (the real process, bin/netseg)', function () {
+    this.timeout(30_000);
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const netseg = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(process.execPath, [path.join(root, 'bin', 'netseg'), ...args], { input: `${POD}---\n${INTENT}`, encoding: 'utf8' });
+    const render = netseg('render', '-f', '-');
+    assert.equal(render.status, 0, render.stderr);
+    assert.match(render.stdout, /name: shop\.api\.ingress/);
+    const verify = netseg('verify', '-f', '-');
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.match(verify.stdout, /^OK {3}shop\/shop/);
+    const audit = netseg('audit', '-f', '-', '-o', 'json');
+    assert.equal(audit.status, 0, audit.stderr);
+    assert.ok(Array.isArray((JSON.parse(audit.stdout) as { findings: unknown[] }).findings));
   });
 });
