@@ -6,6 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { STDIN, STDIN_SOURCE, loadFiles, loadInput } from '../../src/cli/input';
 import { compileIntents } from '../../src/cli/intents';
+import { memoryIO } from '../../src/cli/io';
+import { main } from '../../src/cli/main';
 import { sortObjects } from '../../src/cli/cluster-input';
 
 const INTENT = `apiVersion: netseg.io/v1alpha1
@@ -87,5 +89,21 @@ describe('the CLI loader', () => {
     const audit = netseg('audit', '-f', '-', '-o', 'json');
     assert.equal(audit.status, 0, audit.stderr);
     assert.ok(Array.isArray((JSON.parse(audit.stdout) as { findings: unknown[] }).findings));
+  });
+
+  it('reports an intent over the compile budget as an issue with its path, in render as in the operator, not a crash', async () => {
+    // As in compile.test.ts: valid, but one policy would pass 64 KiB.
+    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
+    const bigSelector = (i: number): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
+    const peers = Array.from({ length: 6 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+    const flows = peers.map((p, i) => ({ from: p.name, to: 'web', ports: Array.from({ length: 32 }, (_, j) => ({ port: 1000 * (i + 1) + 2 * j })) }));
+    const f = path.join(dir, 'big.json');
+    fs.writeFileSync(f, JSON.stringify({ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
+      spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } }));
+    const io = memoryIO();
+    assert.equal(await main(['node', 'netseg', 'render', '-f', f], io), 1);
+    assert.equal(io.stdout, '');
+    assert.match(io.stderr, new RegExp(`^netseg render: ${f.replace(/[.]/g, '\\.')}#1: SegmentationIntent shop: spec\\.workloads\\[0\\]: .*over the 64\\.0 KiB limit`));
   });
 });
