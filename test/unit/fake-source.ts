@@ -109,3 +109,16 @@ export function obj(namespace: string, name: string, extra: { labels?: Record<st
     spec: {},
   };
 }
+
+/** A source factory for a SharedCache that keeps every FakeSource it made, in order. */
+export function fakeSources(): { readonly sources: FakeSource[]; sourceFor(kind: KindSpec, scope: CacheScope): FakeSource } {
+  const sources: FakeSource[] = [];
+  return {
+    sources,
+    sourceFor: (kind, scope) => {
+      const s = new FakeSource(kind, scope);
+      sources.push(s);
+      return s;
+    },
+  };
+}

@@ -8,7 +8,7 @@ import type { KindSpec, WatchEventType } from '../../src/kube/watch';
 import { INDEX_CONTROLLER, INDEX_LABEL, INDEX_NAMESPACE, Informer, SharedCache } from '../../src/operator/cache';
 import type { CacheEvent, CacheScope } from '../../src/operator/cache';
 import { PolicyStore } from '../../src/operator/store';
-import { FakeSource, ManualTimers, obj, silent } from './fake-source';
+import { FakeSource, ManualTimers, fakeSources, obj, silent } from './fake-source';
 
 const POLICIES: KindSpec = { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy' };
 const INTENTS: KindSpec = { group: 'netseg.io', version: 'v1alpha1', plural: 'segmentationintents', kind: 'SegmentationIntent' };
@@ -152,13 +152,9 @@ describe('operator shared cache', () => {
   });
 
   it('shares one informer per kind and scope, and knows synced per namespace', async () => {
-    const sources: FakeSource[] = [];
+    const { sources, sourceFor } = fakeSources();
     const timers = new ManualTimers();
-    const cache = new SharedCache((kind, scope) => {
-      const s = new FakeSource(kind, scope);
-      sources.push(s);
-      return s;
-    }, { log: silent, timers });
+    const cache = new SharedCache(sourceFor, { log: silent, timers });
     const a = cache.informer(INTENTS, { namespace: 'a' });
     assert.equal(cache.informer(INTENTS, { namespace: 'a' }), a);
     cache.informer(INTENTS, { namespace: 'b' });

@@ -13,7 +13,8 @@ import { createMetrics } from '../../src/operator/metrics';
 import { NotSyncedError } from '../../src/operator/store';
 import { WorkQueue } from '../../src/operator/queue';
 import { INTENTS, NAMESPACES, POLICIES } from '../../src/operator/operator';
-import { FakeSource, ManualTimers, obj, settle, silent } from './fake-source';
+import { ManualTimers, fakeSources, obj, settle, silent } from './fake-source';
+import type { FakeSource } from './fake-source';
 
 interface World {
   readonly cache: SharedCache;
@@ -24,13 +25,9 @@ interface World {
 }
 
 function world(): World {
-  const sources: FakeSource[] = [];
+  const { sources, sourceFor } = fakeSources();
   const timers = new ManualTimers();
-  const cache = new SharedCache((kind, scope) => {
-    const s = new FakeSource(kind, scope);
-    sources.push(s);
-    return s;
-  }, { log: silent, timers });
+  const cache = new SharedCache(sourceFor, { log: silent, timers });
   const source = (kind: KindSpec, namespace?: string): FakeSource => {
     const s = sources.find((x) => x.target.kind === kind.kind && x.target.namespace === namespace);
     if (!s) throw new Error(`no source for ${kind.kind} in ${namespace ?? 'all'}`);

@@ -12,7 +12,8 @@ import type { Assembled, Collaborators } from '../../src/operator/operator';
 import { WorkQueue } from '../../src/operator/queue';
 import { PolicyCache } from '../../src/operator/store';
 import type { OperatorKube } from '../../src/operator/writes';
-import { FakeSource, ManualTimers, obj, silent } from './fake-source';
+import { ManualTimers, fakeSources, obj, silent } from './fake-source';
+import type { FakeSource } from './fake-source';
 
 interface Rig {
   readonly op: Assembled;
@@ -26,7 +27,7 @@ interface Rig {
 
 function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
   const timers = new ManualTimers();
-  const sources: FakeSource[] = [];
+  const { sources, sourceFor } = fakeSources();
   const gets: string[] = [];
   const lost: string[] = [];
   let health: Health | undefined;
@@ -39,11 +40,7 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
   const c: Collaborators = {
     kube,
     metrics: createMetrics({ queueDepth: () => 0, policiesManaged: () => 0 }),
-    sourceFor: (kind, scope) => {
-      const s = new FakeSource(kind, scope);
-      sources.push(s);
-      return s;
-    },
+    sourceFor,
     serve: async (h) => ((health = h), { port: 1234, close: async () => undefined }),
     elect: o.elect ? (cb) => ((callbacks = cb), { start: () => lost.push('campaigning'), stop: async () => void lost.push('released') }) : undefined,
     timers,
