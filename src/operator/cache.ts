@@ -287,6 +287,8 @@ export interface CacheScope {
  */
 export class SharedCache {
   private readonly informers = new Map<string, Informer>();
+  /** Custom indexes by kind, for the informers of that kind made now and later. */
+  private readonly indexers = new Map<string, Map<string, Indexer>>();
   private started = false;
 
   constructor(
@@ -299,10 +301,18 @@ export class SharedCache {
     let inf = this.informers.get(id);
     if (!inf) {
       inf = new Informer(this.sourceFor(kind, scope), this.env);
+      for (const [name, fn] of this.indexers.get(kind.kind) ?? []) inf.addIndex(name, fn);
       this.informers.set(id, inf);
       if (this.started) inf.start();
     }
     return inf;
+  }
+
+  /** A custom index on every informer of `kind` ("the intents that name this Service"). */
+  addIndex(kind: string, name: string, fn: Indexer): void {
+    const byName = this.indexers.get(kind) ?? new Map<string, Indexer>();
+    this.indexers.set(kind, byName.set(name, fn));
+    for (const i of this.of(kind)) i.addIndex(name, fn);
   }
 
   /** The informers of one kind (one per namespace of a --namespaces list, or one for all). */

@@ -151,12 +151,13 @@ describe('operator shared cache', () => {
     assert.deepEqual(seen, [1, 100]);
   });
 
-  it('shares one informer per kind and scope, and knows synced per namespace', async () => {
+  it('shares one informer per kind and scope, knows synced per namespace, and indexes across a kind', async () => {
     const { sources, sourceFor } = fakeSources();
     const timers = new ManualTimers();
     const cache = new SharedCache(sourceFor, { log: silent, timers });
     const a = cache.informer(INTENTS, { namespace: 'a' });
     assert.equal(cache.informer(INTENTS, { namespace: 'a' }), a);
+    cache.addIndex('SegmentationIntent', 'team', (o) => [o.metadata?.labels?.['team'] ?? '']);
     cache.informer(INTENTS, { namespace: 'b' });
     cache.informer(POLICIES, { namespace: 'a', labelSelector: 'x=y' });
     assert.equal(sources.length, 3);
@@ -171,5 +172,8 @@ describe('operator shared cache', () => {
     sources[1]!.failLists = false;
     await timers.run();
     assert.equal(cache.synced(), true);
+    sources[0]!.put(obj('a', 'shop', { labels: { team: 'x' } }));
+    sources[1]!.put(obj('b', 'web', { labels: { team: 'x' } }));
+    assert.deepEqual(names(cache.byIndex('SegmentationIntent', 'team', 'x')), ['shop', 'web'], 'a kind\'s custom index covers its informers made before and after');
   });
 });
