@@ -102,6 +102,16 @@ describe('operator controller', () => {
     assert.deepEqual(await drain(c.queue), ['a/shop', 'a/web']);
   });
 
+  it('maps a policy to its controller intent by ownerReference, not by a shortened intent label', async () => {
+    const w = world();
+    const c = controller(w).watch({ kind: POLICIES, keys: owner });
+    await started(w);
+    const p = policy('a', 'long.w0.ingress', 'a-very-long-intent-name');
+    if (p.metadata?.labels) p.metadata.labels['netseg.io/intent'] = 'a-very-lo-3f2a1b';
+    w.source(POLICIES).put(p);
+    assert.deepEqual(await drain(c.queue), ['a/a-very-long-intent-name']);
+  });
+
   it('maps a namespace newly matched to every intent in it, through the cache\'s namespace index', async () => {
     const w = world();
     const intentsIn = viaIndex(w.cache, 'SegmentationIntent', INDEX_NAMESPACE, (e) => e.object.metadata?.name ?? '');
