@@ -8,6 +8,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
+import { parse } from 'yaml';
 
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
@@ -100,4 +101,20 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * What the operator's container runs with, from deploy/base/deployment.yaml (one source of truth): its
+ * NODE_OPTIONS (the V8 heap cap) and its memory request and limit, for benchmarks that run it "as deployed".
+ */
+export function deployedOperator(): { nodeOptions: string; memoryRequest: string; memoryLimit: string } {
+  const file = path.join(ROOT, 'deploy', 'base', 'deployment.yaml');
+  const deployment = parse(fs.readFileSync(file, 'utf8')) as k8s.V1Deployment;
+  const container: Partial<k8s.V1Container> = deployment.spec?.template.spec?.containers[0] ?? {};
+  const { requests = {}, limits = {} } = container.resources ?? {};
+  return {
+    nodeOptions: (container.env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
+    memoryRequest: String(requests['memory'] ?? ''),
+    memoryLimit: String(limits['memory'] ?? ''),
+  };
 }

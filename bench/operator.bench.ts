@@ -19,9 +19,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
-import { parse } from 'yaml';
 import type { SegmentationIntent } from '../src/intent/types';
-import { freePort, localControlPlane, report, seededRandom } from './lib';
+import { deployedOperator, freePort, localControlPlane, report, seededRandom } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
@@ -72,21 +71,13 @@ interface OperatorProcess {
   readonly startedAt: number;
 }
 
-/** The NODE_OPTIONS the operator's container runs with, from deploy/base/deployment.yaml (one source of truth). */
-function deployedNodeOptions(): string {
-  const file = path.join(__dirname, '..', '..', 'deploy', 'base', 'deployment.yaml');
-  const deployment = parse(fs.readFileSync(file, 'utf8')) as k8s.V1Deployment;
-  const env = deployment.spec?.template.spec?.containers[0]?.env ?? [];
-  return env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
-}
-
 async function spawnOperator(kubeconfig: string, ns: string, log: string): Promise<OperatorProcess> {
   const port = await freePort();
   const args = [NETSEG, 'operator', '--kubeconfig', kubeconfig, '--namespaces', ns, '--metrics-addr', `127.0.0.1:${port}`, '--workers', String(WORKERS), '--resync', '1h', '--log-level', 'warn'];
   const out = fs.openSync(log, 'a');
   const startedAt = Date.now();
   // Run it as deployed: with the Deployment's NODE_OPTIONS (its V8 heap cap), and only the child gets them.
-  const env = { ...process.env, NODE_OPTIONS: deployedNodeOptions() };
+  const env = { ...process.env, NODE_OPTIONS: deployedOperator().nodeOptions };
   const child = spawn(process.execPath, args, { stdio: ['ignore', out, out], env });
   fs.closeSync(out);
   const op = { child, port, startedAt };

@@ -1,16 +1,14 @@
 /**
  * `netseg audit [--kubeconfig PATH | -f FILE...] [-o table|json] [--fail-on KINDS]`: lists what weakens the
- * cluster's segmentation (see audit-findings.ts). Findings are information by default (exit 0): a real cluster
+ * cluster's segmentation (the findings are src/audit's, pure; this module loads and prints). Findings are information by default (exit 0): a real cluster
  * always has some, e.g. kube-system pods nobody isolates. `--fail-on` names the kinds that should fail a CI job
  * (exit 1), or `any`. Unreadable input exits 1, a usage error 2.
  */
 import type { Command } from 'commander';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../intent/types';
-import type { KubeObject } from '../model/kubernetes';
-import { type Finding, type FindingKind, FINDING_KINDS, audit, describeFinding } from './audit-findings';
-import { type SortedObjects, compileIntents, sortObjects } from './cluster-input';
+import { type Finding, type FindingKind, FINDING_KINDS, audit } from '../audit';
+import { compileIntents, sortObjects } from './cluster-input';
+import { loadInput } from './input';
 import type { CliIO } from './io';
-import { type Loaded, loadManifests } from './load';
 
 interface AuditOptions {
   kubeconfig?: string;
@@ -24,7 +22,7 @@ export function register(program: Command, io: CliIO): void {
     .command('audit')
     .description('Find unisolated pods, policies open to everyone, intents that select nothing, drifted policies')
     .option('--kubeconfig <path>', 'read Namespaces, Pods, NetworkPolicies and SegmentationIntents from a cluster')
-    .option('-f, --filename <paths...>', 'or read them from files or folders')
+    .option('-f, --filename <paths...>', 'or read them from files or folders, or - for stdin')
     .option('-o, --output <format>', 'table|json', 'table')
     .option('--fail-on <kinds>', `exit 1 when a finding of these kinds exists: "any" or a comma list of ${FINDING_KINDS.join(', ')}`)
     .action(async (opts: AuditOptions) => io.setExitCode(await runAudit(opts, io)));
@@ -41,14 +39,15 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
   if (problem) return usage(io, problem);
   const failOn = parseFailOn(opts.failOn);
   if (typeof failOn === 'string') return usage(io, failOn);
-  const read = opts.kubeconfig ? await readCluster(opts.kubeconfig) : readFiles(opts.filename ?? []);
-  const { compiled, errors } = compileIntents(read.objects?.intents ?? []);
-  if (read.errors.length > 0 || !read.objects) {
+  const read = await loadInput({ kubeconfig: opts.kubeconfig, filenames: opts.filename });
+  if (read.errors.length > 0) {
     for (const e of read.errors) io.err(`error: ${e}\n`);
     return 1;
   }
+  const objects = sortObjects(read.objects);
+  const { compiled, errors } = compileIntents(objects.intents);
   for (const e of errors) io.err(`warning: ${e}\n`);
-  const findings = audit({ objects: read.objects, compiled, policiesListed: opts.kubeconfig !== undefined || read.objects.policies.length > 0 });
+  const findings = audit({ objects, compiled, policiesListed: opts.kubeconfig !== undefined || objects.policies.length > 0 });
   io.out(opts.output === 'json' ? `${JSON.stringify({ findings }, null, 2)}\n` : renderTable(findings));
   return findings.some((f) => failOn.has(f.kind)) ? 1 : 0;
 }
@@ -67,51 +66,6 @@ function parseFailOn(text: string | undefined): ReadonlySet<FindingKind> | strin
   return new Set(kinds as FindingKind[]);
 }
 
-interface Read {
-  readonly objects: SortedObjects | undefined;
-  readonly errors: string[];
-}
-
-function readFiles(paths: readonly string[]): Read {
-  const loaded = loadManifests(paths);
-  return { objects: sortObjects(loaded.objects), errors: loaded.errors };
-}
-
-/** The only code that talks to a cluster: four list calls, read-only. */
-async function readCluster(kubeconfig: string): Promise<Read> {
-  try {
-    const k8s = await import('@kubernetes/client-node');
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const net = kc.makeApiClient(k8s.NetworkingV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const [ns, pods, pols] = await Promise.all([core.listNamespace(), core.listPodForAllNamespaces(), net.listNetworkPolicyForAllNamespaces()]);
-    const intents = await custom.listClusterCustomObject(GROUP, VERSION, PLURAL).then(
-      (r) => ((r.body as { items?: unknown[] }).items ?? []) as unknown[],
-      (e: { statusCode?: number; response?: { statusCode?: number } }) => {
-        // No CRD installed: a cluster without intents, not an error.
-        if ((e.statusCode ?? e.response?.statusCode) === 404) return [];
-        throw e;
-      },
-    );
-    const tag = (items: readonly unknown[], apiVersion: string, kind: string): Loaded[] =>
-      items.map((o, i) => ({ source: `${kind}[${i}]`, object: { ...(o as KubeObject), apiVersion, kind } }));
-    return {
-      objects: sortObjects([
-        ...tag(ns.body.items, 'v1', 'Namespace'),
-        ...tag(pods.body.items, 'v1', 'Pod'),
-        ...tag(pols.body.items, 'networking.k8s.io/v1', 'NetworkPolicy'),
-        ...tag(intents, API_VERSION, KIND),
-      ]),
-      errors: [],
-    };
-  } catch (e) {
-    const err = e as { message?: string; statusCode?: number; body?: { message?: string } };
-    return { objects: undefined, errors: [`${kubeconfig}: ${err.body?.message ?? err.message ?? String(e)}`] };
-  }
-}
-
 function renderTable(findings: readonly Finding[]): string {
   if (findings.length === 0) return 'no findings\n';
   const rows = findings.map((f) => ({ kind: f.kind, ...describeFinding(f) }));
@@ -119,4 +73,21 @@ function renderTable(findings: readonly Finding[]): string {
   const ow = Math.max(6, ...rows.map((r) => r.object.length));
   const line = (k: string, o: string, d: string): string => `${k.padEnd(kw)}  ${o.padEnd(ow)}  ${d}`;
   return [line('KIND', 'OBJECT', 'DETAIL'), ...rows.map((r) => line(r.kind, r.object, r.detail)), `\n${findings.length} finding(s)\n`].join('\n');
+}
+
+function describeFinding(f: Finding): { object: string; detail: string } {
+  switch (f.kind) {
+    case 'unisolated-pod':
+      return { object: f.pod, detail: `no NetworkPolicy isolates its ${f.direction}: everything is allowed` };
+    case 'admits-everyone':
+      return { object: f.policy, detail: `${f.direction.toLowerCase()} rule ${f.rule} admits everyone: ${f.reason}` };
+    case 'intent-selects-nothing':
+      return { object: f.intent, detail: `workload ${f.workload} selects no pod (a label typo?)` };
+    case 'drifted-policy':
+      return { object: f.policy, detail: `generated for ${f.intent}: ${f.reason}` };
+    case 'missing-policy':
+      return { object: f.policy, detail: `${f.intent} generates it, but it is not there` };
+    case 'no-default-deny':
+      return { object: f.namespace, detail: `no default-deny policy for ${f.directions.join(' and ')}` };
+  }
 }

@@ -3,19 +3,17 @@
  * NetworkPolicies and SegmentationIntents, and compiles the intents into the policies the operator would
  * apply. It lives in the CLI layer because src/reach must never import the compiler it checks.
  */
-import { compile } from '../compile';
-import { validateIntent } from '../intent/validate';
 import { isSegmentationIntent } from '../intent/kinds';
-import type { SegmentationIntent, ValidIntent } from '../intent/types';
+import type { SegmentationIntent } from '../intent/types';
 import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
 import type { ClusterInput } from '../reach';
 import { policyId } from '../reach';
-import { type Loaded, loadManifests } from './load';
+import { loadFiles } from './input';
+import { type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
+import type { Loaded } from './load';
 
-export interface SourcedIntent {
-  readonly source: string;
-  readonly intent: SegmentationIntent;
-}
+// Validation and compilation are ./intents.ts's, shared by every command.
+export { type CompileOutcome, type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
 
 export interface SortedObjects {
   readonly namespaces: Namespace[];
@@ -49,33 +47,6 @@ function isObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export interface CompiledIntent {
-  readonly source: string;
-  readonly intent: ValidIntent;
-  readonly policies: NetworkPolicy[];
-}
-
-export interface CompileOutcome {
-  readonly compiled: CompiledIntent[];
-  readonly errors: string[];
-}
-
-/** Validates and compiles every intent; an invalid one is an error naming its file and the issue's path. */
-export function compileIntents(intents: readonly SourcedIntent[]): CompileOutcome {
-  const compiled: CompiledIntent[] = [];
-  const errors: string[] = [];
-  for (const { source, intent } of intents) {
-    const result = validateIntent(intent);
-    if (!result.ok) {
-      const name = `${intent.metadata.namespace ?? 'default'}/${intent.metadata.name ?? '?'}`;
-      for (const issue of result.issues) errors.push(`${source}: intent ${name}: ${issue.path}: ${issue.message}`);
-      continue;
-    }
-    compiled.push({ source, intent: result.intent, policies: compile(result.intent) });
-  }
-  return { compiled, errors };
-}
-
 export interface LoadedCluster {
   readonly input: ClusterInput;
   readonly objects: SortedObjects;
@@ -88,7 +59,7 @@ export interface LoadedCluster {
  * intents add nothing, since in the cluster they apply nothing either.
  */
 export function loadCluster(paths: readonly string[]): LoadedCluster {
-  const loaded = loadManifests(paths);
+  const loaded = loadFiles(paths);
   const objects = sortObjects(loaded.objects);
   const { compiled, errors } = compileIntents(objects.intents);
   const generated = compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies);

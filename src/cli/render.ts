@@ -7,12 +7,13 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { stringify } from 'yaml';
-import { compile } from '../compile';
-import { KIND, formatIssue, isSegmentationIntent, validateIntent } from '../intent';
+import { KIND } from '../intent';
 import type { NetworkPolicy } from '../model/kubernetes';
+import { sortObjects } from './cluster-input';
+import { loadFiles } from './input';
+import { compileIntents } from './intents';
 import type { CliIO } from './io';
 import type { Loaded } from './load';
-import { loadManifests } from './load';
 
 export type OutputFormat = 'yaml' | 'json';
 
@@ -27,7 +28,7 @@ export function register(program: Command, io: CliIO): void {
   program
     .command('render')
     .description('Print the NetworkPolicies that the SegmentationIntents in the given files compile to.')
-    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON); other kinds are ignored')
+    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON), or - for stdin; other kinds are ignored')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action((opts: { filename: string[]; output: OutputFormat }) => {
       io.setExitCode(runRender(opts.filename, opts.output, io));
@@ -36,7 +37,7 @@ export function register(program: Command, io: CliIO): void {
 
 /** The whole command without commander: returns the exit code. */
 export function runRender(paths: readonly string[], format: OutputFormat, io: Pick<CliIO, 'out' | 'err'>): number {
-  const loaded = loadManifests(paths);
+  const loaded = loadFiles(paths);
   const result = renderObjects(loaded.objects);
   const errors = [...loaded.errors, ...result.errors];
   // An empty output would tell `kubectl apply` that all is well: a render of nothing is a mistake in the input.
@@ -51,21 +52,9 @@ export function runRender(paths: readonly string[], format: OutputFormat, io: Pi
 
 /** Validates and compiles the intents among `objects`, in file order; policies of all intents, or all errors. */
 export function renderObjects(objects: readonly Loaded[]): RenderResult {
-  const policies: NetworkPolicy[] = [];
-  const errors: string[] = [];
-  let intents = 0;
-  for (const { source, object } of objects) {
-    if (!isSegmentationIntent(object)) continue;
-    intents++;
-    const result = validateIntent(object);
-    if (!result.ok) {
-      const name = typeof object.metadata?.name === 'string' ? ` ${object.metadata.name}` : '';
-      errors.push(...result.issues.map((i) => `${source}: SegmentationIntent${name}: ${formatIssue(i)}`));
-      continue;
-    }
-    policies.push(...compile(result.intent));
-  }
-  return { policies, intents, errors };
+  const { intents } = sortObjects(objects);
+  const { compiled, errors } = compileIntents(intents);
+  return { policies: compiled.flatMap((c) => c.policies), intents: intents.length, errors };
 }
 
 export function formatPolicies(policies: readonly NetworkPolicy[], format: OutputFormat): string {

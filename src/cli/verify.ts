@@ -1,23 +1,16 @@
 /**
  * `netseg verify -f INTENTS... [--cluster FILE...]`: proves that the policies compiled from the intents allow
- * exactly the intents' flows for the intents' workloads, no more and no less (see verify-check.ts for what
+ * exactly the intents' flows for the intents' workloads, no more and no less (see src/verify/check.ts for what
  * "exactly" means per direction), and names every other policy that opens more. Exit 0 when it holds for every
  * intent, 1 with each difference listed (or when an input is invalid), 2 on a usage error.
  * DryRun intents are verified too: verify is how one checks an intent before switching it to Enforce.
+ * This module only parses, loads and prints: the proof is src/verify (pure, beside src/reach).
  */
 import type { Command } from 'commander';
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from '../compile';
-import type { ValidIntent } from '../intent/types';
-import type { NetworkPolicy } from '../model/kubernetes';
-import { labelValue } from '../model/labels';
-import { NAMESPACE_NAME_LABEL, buildCluster, policyId } from '../reach';
-import type { ClusterInput } from '../reach';
+import { type Difference, type VerifyOutcome, verifyAll } from '../verify';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
-import { loadManifests } from './load';
-import { type Difference, type IntentReport, type VerifyContext, verifyIntent } from './verify-check';
-import { coverageGaps } from './verify-coverage';
-import { synthesize } from './verify-world';
+import { loadFiles } from './input';
 
 interface VerifyOptions {
   filename: string[];
@@ -29,16 +22,10 @@ export function register(program: Command, io: CliIO): void {
   program
     .command('verify')
     .description('Prove that the compiled policies allow exactly the intents\' flows, and find what else opens them')
-    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents')
+    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents, or - for stdin')
     .option('--cluster <paths...>', 'files with the cluster (Namespaces, Pods, NetworkPolicies); default: synthetic pods')
     .option('-o, --output <format>', 'text|json', 'text')
     .action((opts: VerifyOptions) => io.setExitCode(runVerify(opts, io)));
-}
-
-export interface VerifyOutcome {
-  readonly reports: IntentReport[];
-  readonly notes: string[];
-  readonly synthetic: boolean;
 }
 
 function runVerify(opts: VerifyOptions, io: CliIO): number {
@@ -46,8 +33,8 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
     io.err(`error: unknown output format "${opts.output}" (use text or json)\n`);
     return 2;
   }
-  const intentsLoad = loadManifests(opts.filename);
-  const clusterLoad = loadManifests(opts.cluster ?? []);
+  const intentsLoad = loadFiles(opts.filename);
+  const clusterLoad = loadFiles(opts.cluster ?? []);
   const intentObjects = sortObjects(intentsLoad.objects);
   const { compiled, errors } = compileIntents(intentObjects.intents);
   const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors];
@@ -63,42 +50,6 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
   );
   io.out(opts.output === 'json' ? `${JSON.stringify(outcome, null, 2)}\n` : renderText(outcome));
   return outcome.reports.every((r) => r.differences.length === 0) ? 0 : 1;
-}
-
-export interface IntentWithPolicies {
-  readonly intent: ValidIntent;
-  readonly policies: readonly NetworkPolicy[];
-}
-
-/** Pure: the intents with their compiled policies, against a cluster or (undefined) a synthetic one. */
-export function verifyAll(intents: readonly IntentWithPolicies[], cluster: ClusterInput | undefined): VerifyOutcome {
-  const generated = intents.flatMap((i) => i.policies);
-  const synthetic = cluster ? undefined : synthesize(intents.map((i) => i.intent));
-  const world = cluster ?? { namespaces: synthetic?.namespaces ?? [], pods: synthetic?.pods ?? [], policies: [] };
-  const replaced = new Set(generated.map(policyId));
-  const others = world.policies.filter((p) => !replaced.has(policyId(p)) && !ownedByAny(p, intents));
-  const built = buildCluster({ namespaces: world.namespaces, pods: world.pods, policies: [...others, ...generated] });
-  const namespaceLabels = new Map(
-    world.namespaces.map((n) => [n.metadata.name ?? '', { ...(n.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: n.metadata.name ?? '' }]),
-  );
-  const reports = intents.map(({ intent, policies }) => {
-    const ctx: VerifyContext = { cluster: built, namespaceLabels, ownPolicies: new Set(policies.map(policyId)) };
-    const report = verifyIntent(intent, ctx);
-    // A cluster file may not hold what the intent names: that is a failure (a typo), listed before what it explains.
-    return synthetic ? report : { ...report, differences: [...coverageGaps(intent, ctx), ...report.differences] };
-  });
-  const notes = [...built.issues, ...(synthetic?.notes ?? [])];
-  if (synthetic) for (const r of reports) if (r.workloadPods === 0) notes.push(`${r.intent}: no pod matches its workloads; nothing was checked`);
-  return { reports, notes, synthetic: cluster === undefined };
-}
-
-/** A cluster's copy of a policy one of these intents generates is stale by definition: the compiled one replaces it. */
-function ownedByAny(p: NetworkPolicy, intents: readonly IntentWithPolicies[]): boolean {
-  const labels = p.metadata.labels;
-  if (labelValue(labels, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) return false;
-  return intents.some(
-    ({ intent }) => intent.namespace === (p.metadata.namespace ?? 'default') && labelValue(labels, INTENT_LABEL) === intentLabelValue(intent.name),
-  );
 }
 
 export function renderText(outcome: VerifyOutcome): string {

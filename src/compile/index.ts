@@ -12,5 +12,6 @@ export {
   intentLabelValue,
   managedLabels,
 } from './labels';
+export { type IntentIdentity, belongsTo, intentControllerRef, isManaged } from './ownership';
 export { NAME_MAX, PLAIN_TAGS, policyName } from './names';
 export { DNS_PEER } from './peers';

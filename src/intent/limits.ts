@@ -24,4 +24,9 @@ export const LIMITS = {
   /** The longest IPv6 CIDR with an embedded IPv4 tail, "ffff:...:255.255.255.255/128". */
   cidrLength: 49,
   portNameLength: 15,
+  /**
+   * Characters of label keys and values in all selectors of workloads and peers together (a CEL rule on spec).
+   * Flows copy these into every policy they touch; real intents use a few hundred.
+   */
+  selectorText: 65536,
 } as const;

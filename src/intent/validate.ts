@@ -241,8 +241,31 @@ function specOf(ctx: Ctx, value: unknown): SpecPart | undefined {
   const flows = listOf(ctx, field(spec, 'flows'), { path: 'spec.flows', max: LIMITS.flows }, (v, p, i) =>
     flowOf(ctx, v, { path: p, index: i }, table),
   );
+  if (workloads && peers) checkSelectorText(ctx, workloads, peers);
   if (!enforcement || !isolation || allowDNS === undefined || !workloads || !peers || !flows) return undefined;
   return { enforcement, ...isolation, allowDNS, workloads, peers, flows };
+}
+
+/**
+ * The characters of every selector's label keys and values (expression values too), in workloads and peers
+ * together, are bounded: flows copy a peer into every policy they touch, so this text is what compiled
+ * output multiplies. The CRD has the same rule in CEL (the one part of the compile budget it can check).
+ */
+function checkSelectorText(ctx: Ctx, workloads: readonly Workload[], peers: readonly Peer[]): void {
+  const selectors = [
+    ...workloads.map((w) => w.selector),
+    ...peers.flatMap((p) => (p.kind === 'selector-peer' ? [p.namespaceSelector, p.podSelector] : [])),
+  ];
+  const total = selectors.reduce((n, s) => n + (s ? selectorText(s) : 0), 0);
+  if (total > LIMITS.selectorText) {
+    report(ctx, 'spec', `the label keys and values of the selectors of spec.workloads and spec.peers total ${total} characters; at most ${LIMITS.selectorText}: use shorter or fewer labels, or split the intent`);
+  }
+}
+
+function selectorText(s: LabelSelector): number {
+  const labels = Object.entries(s.matchLabels ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  const expressions = (s.matchExpressions ?? []).reduce((n, e) => n + e.key.length + (e.values ?? []).reduce((m, v) => m + v.length, 0), 0);
+  return labels + expressions;
 }
 
 function optional<T>(value: unknown, fallback: T, parse: (v: unknown) => T | undefined): T | undefined {

@@ -239,6 +239,11 @@ export class Kube {
     return { items: out, resourceVersion };
   }
 
+  /** Every object of a kind (listPage's kinds), in one namespace or all: all pages or an ApiError, never a partial list. */
+  async listAll<T>(kind: string, namespace?: string): Promise<T[]> {
+    return (await this.listForWatch<T>({ kind, namespace })).items;
+  }
+
   /** A list for a watch to start from: the items and the collection's resourceVersion. */
   async listForWatch<T>(target: { kind: string; namespace?: string; labelSelector?: string }): Promise<{ items: T[]; resourceVersion: string }> {
     const { kind, namespace, labelSelector } = target;
@@ -259,6 +264,10 @@ export class Kube {
           : this.net.listNetworkPolicyForAllNamespaces(undefined, cont, undefined, sel, PAGE);
       case 'Namespace':
         return this.core.listNamespace(undefined, undefined, cont, undefined, sel, PAGE);
+      case 'Pod':
+        return ns
+          ? this.core.listNamespacedPod(ns, undefined, undefined, cont, undefined, sel, PAGE)
+          : this.core.listPodForAllNamespaces(undefined, cont, undefined, sel, PAGE);
       default:
         return Promise.reject(new Error(`no lister for ${target.kind}`));
     }

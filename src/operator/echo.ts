@@ -11,7 +11,8 @@
  */
 import type { ObjectMeta } from '../model/kubernetes';
 import { objectKey } from './ownership';
-import type { WatchEventType } from './watch';
+import type { WatchEventType } from '../kube/watch';
+import type { Predicate } from './controller';
 
 /** Entries are removed by their event; this only bounds what events that never come (a relist gap) leave. */
 const MAX_ENTRIES = 100_000;
@@ -70,4 +71,9 @@ export class OwnWrites {
     if (this.written.size >= MAX_ENTRIES) this.written.clear();
     this.written.set(key, rv);
   }
+}
+
+/** The predicate: drop the echo of our own policy writes (held events are enqueued by the write, see end()). */
+export function notEcho(writes: OwnWrites): Predicate {
+  return (e) => !writes.isEcho(e.type, e.object);
 }

@@ -2,9 +2,8 @@
  * How the operator recognises its objects. The marks themselves belong to the compiler (src/compile/labels.ts):
  * compile writes them, the operator selects and compares by them, so both read the same constants.
  */
-import type { NetworkPolicy, ObjectMeta, OwnerReference } from '../model/kubernetes';
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../compile';
-import { GROUP, KIND } from '../intent/types';
+import type { NetworkPolicy, ObjectMeta } from '../model/kubernetes';
+import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentControllerRef } from '../compile';
 
 export { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from '../compile';
 
@@ -12,14 +11,9 @@ export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
 /** The uid of an object's controller when that controller is a SegmentationIntent: the proof of ownership. */
 export function controllerUid(p: Pick<NetworkPolicy, 'metadata'>): string | undefined {
-  return intentController(p)?.uid || undefined;
+  return intentControllerRef(p)?.uid || undefined;
 }
 
-/** The controller ownerReference, if it points at a SegmentationIntent (of any version of our group). */
-function intentController(p: Pick<NetworkPolicy, 'metadata'>): OwnerReference | undefined {
-  const ref = (p.metadata.ownerReferences ?? []).find((r) => r.controller === true);
-  return ref && ref.kind === KIND && ref.apiVersion.split('/')[0] === GROUP ? ref : undefined;
-}
 
 /**
  * The "ns/name" key of the intent to look at when a managed policy changes: its controller ownerReference's name,
@@ -28,7 +22,7 @@ function intentController(p: Pick<NetworkPolicy, 'metadata'>): OwnerReference | 
  */
 export function ownerKey(p: Pick<NetworkPolicy, 'metadata'>): string | undefined {
   const ns = p.metadata.namespace ?? '';
-  const ref = intentController(p);
+  const ref = intentControllerRef(p);
   if (ref) return keyOf(ns, ref.name);
   const label = p.metadata.labels?.[INTENT_LABEL];
   return label ? keyOf(ns, label) : undefined;

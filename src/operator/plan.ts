@@ -8,7 +8,8 @@
  * its name is a conflict. The intent label is never a proof: whoever names an intent chooses its value.
  */
 import type { NetworkPolicy, ObjectMeta } from '../model/kubernetes';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, controllerUid, specHash } from './ownership';
+import { belongsTo, isManaged } from '../compile/ownership';
+import { SPEC_HASH_ANNOTATION, controllerUid, specHash } from './ownership';
 import type { LivePolicy } from './store';
 
 export interface IntentRef {
@@ -33,9 +34,9 @@ export interface Plan {
   readonly unchanged: readonly string[];
 }
 
+/** The one ownership predicate (src/compile/ownership.ts), with the intent's uid: live, so decided by uid alone. */
 export function ownedBy(p: { readonly metadata: ObjectMeta }, intent: IntentRef): boolean {
-  if (p.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
-  return intent.uid !== '' && controllerUid(p) === intent.uid;
+  return belongsTo(p, intent);
 }
 
 export function diff(desired: readonly NetworkPolicy[], current: readonly LivePolicy[], intent: IntentRef): Plan {
@@ -123,10 +124,13 @@ export interface LiveIntent {
  * Call only with COMPLETE lists: a missing intent would look like a deleted one.
  */
 export function orphans<P extends { readonly metadata: ObjectMeta }>(managed: readonly P[], intents: readonly LiveIntent[]): P[] {
-  const live = new Set(intents.map((i) => `${i.namespace}/${i.uid}`));
+  // Indexed by namespace and uid so that a sweep over many policies stays linear; the predicate decides.
+  const live = new Map(intents.map((i) => [`${i.namespace}/${i.uid}`, i]));
   return managed.filter((p) => {
-    if (p.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
+    if (!isManaged(p)) return false;
     const uid = controllerUid(p);
-    return uid !== undefined && !live.has(`${p.metadata.namespace ?? ''}/${uid}`);
+    if (uid === undefined) return false;
+    const candidate = live.get(`${p.metadata.namespace ?? ''}/${uid}`);
+    return candidate === undefined || !belongsTo(p, candidate);
   });
 }

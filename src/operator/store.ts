@@ -1,6 +1,6 @@
 /**
- * An informer-style store of the managed NetworkPolicies, fed by the operator's list-then-watch of
- * `managed-by=netseg-operator` policies (./watch.ts), indexed by namespace and controller owner uid, so that
+ * An informer-style store of the managed NetworkPolicies: a sink of the shared cache's informer of
+ * `managed-by=netseg-operator` policies (./cache.ts), indexed by namespace and controller owner uid, so that
  * reconcile's gather reads memory instead of listing the namespace from the apiserver each time.
  *
  * It keeps what reconcile needs of each policy, not the policy: metadata (without managedFields) and the sha256
@@ -11,7 +11,7 @@
  * Why reading it is as safe as a fresh list (docs/operator.md, "How gather reads"):
  *  - it answers only once a COMPLETE list has replaced it; before that `owned()` throws NotSyncedError and the
  *    key is requeued: an empty store is never mistaken for "owns nothing";
- *  - a failed or partial list never touches it (the watch only calls `replace` with a whole, successful list);
+ *  - a failed or partial list never touches it (the informer only calls `replace` with a whole, successful list);
  *  - it may lag the apiserver by the watch's latency, but every write reconcile derives from it is conditional:
  *    updates carry the cached resourceVersion (stale → 409 → retry), deletes a uid precondition (NotFound is
  *    success, a different object → 409), and a create that finds the name taken re-reads that one object;
@@ -22,7 +22,8 @@
  */
 import type { KubeObject, NetworkPolicy, ObjectMeta } from '../model/kubernetes';
 import { controllerUid, specHash } from './ownership';
-import type { WatchEventType } from './watch';
+import type { WatchEventType } from '../kube/watch';
+import type { ObjectSink } from './cache';
 
 /** reconcile asked before the first complete list: requeue, never act on an empty store. */
 export class NotSyncedError extends Error {
@@ -60,11 +61,7 @@ export interface PolicyReader {
   owned(namespace: string, ownerUid: string): LivePolicy[];
 }
 
-/** What the watch feeds: a complete list replaces everything, then one event at a time. */
-export interface ObjectSink {
-  replace(items: readonly KubeObject[]): void;
-  apply(type: WatchEventType, obj: KubeObject): void;
-}
+export type { ObjectSink } from './cache';
 
 type ByName = Map<string, LivePolicy>;
 
@@ -96,7 +93,7 @@ export class PolicyStore implements PolicyReader, ObjectSink {
     return this.filed.size;
   }
 
-  /** Only ever called with a complete, successful list (./watch.ts): the first call marks the store synced. */
+  /** Only ever called with a complete, successful list (./cache.ts): the first call marks the store synced. */
   replace(items: readonly KubeObject[]): void {
     this.index = new Map();
     this.filed = new Map();

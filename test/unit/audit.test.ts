@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { type Finding, audit } from '../../src/cli/audit-findings';
+import { type Finding, audit } from '../../src/audit';
 import { compileIntents, sortObjects } from '../../src/cli/cluster-input';
 import { memoryIO } from '../../src/cli/io';
 import { loadManifests } from '../../src/cli/load';

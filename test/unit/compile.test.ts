@@ -25,6 +25,7 @@ import { mergeRanges } from '../../src/compile/ports';
 import type { FlowPort, ValidIntent } from '../../src/intent';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/model/kubernetes';
 import { equivalentRewrite, validIntent as arbitraryIntent } from '../fixtures/intents/arbitrary';
+import { longLabels, overPolicyBudget } from '../fixtures/intents/hostile';
 import {
   validIntent,
   validIntentOf,
@@ -359,15 +360,13 @@ describe('compile', () => {
   });
 
   describe('budget', () => {
-    // 32 label keys of ~305 characters (a 243-character DNS prefix): ~10 KB per selector, which the CRD accepts.
-    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
-    const bigSelector = (i: number): Record<string, string> =>
-      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
+    const bigSelector = longLabels;
 
     it('refuses a policy over 64 KiB, naming the workload, the policy and its largest peers', () => {
-      const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      // Under the CRD's 64 Ki characters of selector text, but each peer in its own rule with 32 ports.
+      const { peers, flows } = overPolicyBudget('web');
       const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
-        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows: [{ from: peers.map((p) => p.name), to: 'web' }] } };
+        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } };
       const v = validateIntent(raw);
       assert.ok(v.ok);
       const r = compileChecked(v.intent);
@@ -388,6 +387,15 @@ describe('compile', () => {
       assert.ok(!r.ok);
       assert.equal(r.issues[0]?.path, 'spec');
       assert.match(r.issues[0]?.message ?? '', /more than 512\.0 KiB .* split it into several intents/);
+    });
+
+    it('refuses selectors whose label text passes 64 Ki characters before compiling (the CRD has the same rule)', () => {
+      const peers = Array.from({ length: 7 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
+      const raw = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'shop', namespace: 'shop' },
+        spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows: [{ from: 'p0', to: 'web' }] } };
+      const v = validateIntent(raw);
+      assert.ok(!v.ok);
+      assert.match(v.issues.map((i) => `${i.path}: ${i.message}`).join('; '), /^spec: the label keys and values .* total \d+ characters; at most 65536/);
     });
 
     it('compiles every example well inside the budget', () => {

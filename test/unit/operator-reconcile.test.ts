@@ -14,6 +14,7 @@ import type { KubeApi } from '../../src/operator/reconcile';
 import { NotSyncedError, PolicyStore, livePolicyOf } from '../../src/operator/store';
 import type { LivePolicy, PolicyReader } from '../../src/operator/store';
 import { resyncAndSweep } from '../../src/operator/sweep';
+import { overPolicyBudget } from '../fixtures/intents/hostile';
 
 const log = winston.createLogger({ silent: true });
 
@@ -195,11 +196,8 @@ describe('operator reconcile (FakeKube)', () => {
     k.addIntent(spec(2));
     await reconcile('shop/shop', deps(k));
     const before = JSON.stringify([...k.policies.values()]);
-    const prefix = ['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.');
-    const bigSelector = (i: number): Record<string, string> =>
-      Object.fromEntries(Array.from({ length: 32 }, (_, j) => [`${prefix}/k${j}-${'y'.repeat(55)}`, `v${i}`]));
-    const peers = Array.from({ length: 12 }, (_, i) => ({ name: `p${i}`, namespaceSelector: { matchLabels: bigSelector(i) } }));
-    k.addIntent({ ...spec(2), peers, flows: [{ from: peers.map((p) => p.name), to: 'w0' }] }, 2);
+    const { peers, flows } = overPolicyBudget('w0');
+    k.addIntent({ ...spec(2), peers, flows }, 2);
     assert.equal((await reconcile('shop/shop', deps(k))).result, 'invalid');
     assert.equal(JSON.stringify([...k.policies.values()]), before, 'nothing written');
     const ready = k.intents.get('shop/shop')?.status?.conditions?.find((c) => c.type === 'Ready');

@@ -3,7 +3,7 @@
  * (test/fixtures/intents/arbitrary.ts) AND generated clusters (namespaces with random labels, pods that match or
  * miss the selectors, pod IPs inside and outside the peers' CIDRs, named and numbered container ports):
  *  - validate and compile never throw;
- *  - the reachability engine, through `netseg verify`'s proof (src/cli/verify-check.ts), finds that the compiled
+ *  - the reachability engine, through `netseg verify`'s proof (src/verify/check.ts), finds that the compiled
  *    policies allow EXACTLY the intent's flows for the workloads in the isolated directions, in every generated
  *    cluster (not only in verify's own synthetic one);
  *  - `netseg render` is idempotent: the same file renders to byte-identical output twice; a file holding the intent
@@ -18,8 +18,7 @@ import { stringify } from 'yaml';
 import { compile } from '../../src/compile';
 import { memoryIO } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
-import { verifyAll } from '../../src/cli/verify';
-import { synthesize } from '../../src/cli/verify-world';
+import { synthesize, verifyAll } from '../../src/verify';
 import { validateIntent } from '../../src/intent';
 import type { ValidIntent } from '../../src/intent/types';
 import type { Namespace, Pod } from '../../src/model/kubernetes';

@@ -7,6 +7,7 @@ import { memoryIO } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { runRender } from '../../src/cli/render';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
+import { overPolicyBudget } from '../fixtures/intents/hostile';
 
 const INTENT = `apiVersion: netseg.io/v1alpha1
 kind: SegmentationIntent
@@ -86,6 +87,17 @@ describe('netseg render', () => {
       `netseg render: ${f}#2: SegmentationIntent bad: spec.flows[0].to: unknown workload or peer "apii" (known: web)`,
       `netseg render: ${f}#2: SegmentationIntent bad: spec.flows[0].ports[0].port: must be a port number 1-65535 or a port name, not the number 0`,
     ]);
+  });
+
+  it('exits 1 on an intent over the compile budget, naming the workload and the limit, as the operator refuses it', async () => {
+    const { peers, flows } = overPolicyBudget('web');
+    const big = { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: 'big', namespace: 'shop' },
+      spec: { workloads: [{ name: 'web', selector: { matchLabels: { app: 'web' } } }], peers, flows } };
+    const f = file('big.json', JSON.stringify(big));
+    const r = await netseg('render', '-f', f);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /SegmentationIntent big: spec\.workloads\[0\]: compiles to NetworkPolicy "big\.web\.ingress" whose spec is .* over the 64\.0 KiB limit/);
   });
 
   it('exits 1 on unreadable YAML and on a missing file, printing nothing on stdout', () => {

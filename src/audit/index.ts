@@ -1,12 +1,26 @@
 /**
  * What `netseg audit` looks for, as a pure function of the listed objects: gaps in isolation, policies that
  * open to everyone, intents that select nothing, and generated policies that no longer match their intent.
+ * Pure, like src/reach and src/verify: src/cli/audit.ts loads the input and prints what this returns.
  */
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, intentLabelValue, specHash } from '../compile';
-import type { NetworkPolicy, NetworkPolicyPeer } from '../model/kubernetes';
+import { INTENT_LABEL, SPEC_HASH_ANNOTATION, belongsTo, isManaged, specHash } from '../compile';
+import type { ValidIntent } from '../intent/types';
+import type { Namespace, NetworkPolicy, NetworkPolicyPeer, Pod } from '../model/kubernetes';
 import { labelValue } from '../model/labels';
 import { buildCluster, effectivePolicyTypes, matchesSelector, parseCidr, policyId } from '../reach';
-import type { CompiledIntent, SortedObjects } from './cluster-input';
+
+/** The objects audited: a cluster's, or those of files. */
+export interface AuditedObjects {
+  readonly namespaces: readonly Namespace[];
+  readonly pods: readonly Pod[];
+  readonly policies: readonly NetworkPolicy[];
+}
+
+/** An intent of the input with the policies it compiles to. */
+export interface CompiledIntent {
+  readonly intent: ValidIntent;
+  readonly policies: readonly NetworkPolicy[];
+}
 
 export type Direction = 'Ingress' | 'Egress';
 
@@ -29,7 +43,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
 ];
 
 export interface AuditInput {
-  readonly objects: SortedObjects;
+  readonly objects: AuditedObjects;
   readonly compiled: readonly CompiledIntent[];
   /** True when the policies were listed from a cluster or files that hold policies: then absence means missing. */
   readonly policiesListed: boolean;
@@ -105,12 +119,9 @@ function drift(input: AuditInput): Finding[] {
 function driftedPolicies({ objects, compiled }: AuditInput): Finding[] {
   const out: Finding[] = [];
   for (const p of objects.policies) {
-    const labels = p.metadata.labels;
-    if (labelValue(labels, MANAGED_BY_LABEL) !== MANAGED_BY_VALUE) continue;
-    const intentLabel = labelValue(labels, INTENT_LABEL);
-    const owner = compiled.find(
-      (c) => c.intent.namespace === (p.metadata.namespace ?? 'default') && intentLabelValue(c.intent.name) === intentLabel,
-    );
+    if (!isManaged(p)) continue;
+    const intentLabel = labelValue(p.metadata.labels, INTENT_LABEL);
+    const owner = compiled.find((c) => belongsTo(p, c.intent));
     const intentName = owner ? `${owner.intent.namespace}/${owner.intent.name}` : `${p.metadata.namespace ?? 'default'}/${intentLabel ?? '?'}`;
     for (const reason of driftReasons(p, owner)) out.push({ kind: 'drifted-policy', policy: policyId(p), intent: intentName, reason });
   }
@@ -161,21 +172,4 @@ export function isDefaultDeny(p: NetworkPolicy, d: Direction): boolean {
   const types = effectivePolicyTypes(p);
   if (!isEmptySelector(p.spec.podSelector ?? {})) return false;
   return d === 'Ingress' ? types.ingress && (p.spec.ingress ?? []).length === 0 : types.egress && (p.spec.egress ?? []).length === 0;
-}
-
-export function describeFinding(f: Finding): { object: string; detail: string } {
-  switch (f.kind) {
-    case 'unisolated-pod':
-      return { object: f.pod, detail: `no NetworkPolicy isolates its ${f.direction}: everything is allowed` };
-    case 'admits-everyone':
-      return { object: f.policy, detail: `${f.direction.toLowerCase()} rule ${f.rule} admits everyone: ${f.reason}` };
-    case 'intent-selects-nothing':
-      return { object: f.intent, detail: `workload ${f.workload} selects no pod (a label typo?)` };
-    case 'drifted-policy':
-      return { object: f.policy, detail: `generated for ${f.intent}: ${f.reason}` };
-    case 'missing-policy':
-      return { object: f.policy, detail: `${f.intent} generates it, but it is not there` };
-    case 'no-default-deny':
-      return { object: f.namespace, detail: `no default-deny policy for ${f.directions.join(' and ')}` };
-  }
 }

@@ -28,8 +28,8 @@ import {
   parseAddress,
   parseCidr,
 } from '../reach';
-import type { Gap } from './verify-coverage';
-import { DNS_LABELS, DNS_NAMESPACE } from './verify-world';
+import type { Gap } from './coverage';
+import { DNS_LABELS, DNS_NAMESPACE } from './world';
 
 export type Direction = 'Ingress' | 'Egress';
 

@@ -9,7 +9,7 @@
 import type { Endpoint as IntentEndpoint, Flow, FlowPort, ValidIntent } from '../intent/types';
 import type { Protocol } from '../model/kubernetes';
 import type { Cluster } from '../reach';
-import { type VerifyContext, endpointHas } from './verify-check';
+import { type VerifyContext, endpointHas } from './check';
 
 export type Gap =
   | {

@@ -1,0 +1,42 @@
+/**
+ * What the CLI reads from a cluster (`netseg audit --kubeconfig`, and any command given `--kubeconfig`): every
+ * Namespace, Pod, NetworkPolicy and SegmentationIntent, read-only. Each list is all its pages or an ApiError
+ * (Kube.listAll), never a partial list: an audit of half the pods would report the other half as fine.
+ * Lists omit each item's apiVersion and kind; they are set here, so that the objects look as in a file.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, KIND } from '../intent/types';
+import type { KubeObject } from '../model/kubernetes';
+import { Kube, KIND_INTENT, KIND_POLICY } from './client';
+import { isNotFound } from './errors';
+
+export interface ClusterObjects {
+  readonly namespaces: KubeObject[];
+  readonly pods: KubeObject[];
+  readonly policies: KubeObject[];
+  readonly intents: KubeObject[];
+}
+
+/** A Kube over the kubeconfig file at `path` (client-node throws if it cannot be read or parsed). */
+export function kubeFromFile(path: string): Kube {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(path);
+  return new Kube(kc);
+}
+
+export async function readClusterObjects(kube: Kube): Promise<ClusterObjects> {
+  const tag = (apiVersion: string, kind: string) => (items: KubeObject[]): KubeObject[] => items.map((o) => ({ ...o, apiVersion, kind }));
+  const [namespaces, pods, policies, intents] = await Promise.all([
+    kube.listAll<KubeObject>('Namespace').then(tag('v1', 'Namespace')),
+    kube.listAll<KubeObject>('Pod').then(tag('v1', 'Pod')),
+    kube.listAll<KubeObject>(KIND_POLICY).then(tag('networking.k8s.io/v1', 'NetworkPolicy')),
+    kube.listAll<KubeObject>(KIND_INTENT).then(tag(API_VERSION, KIND), noCrd),
+  ]);
+  return { namespaces, pods, policies, intents };
+}
+
+/** No CRD installed: a cluster without intents, not an error. */
+function noCrd(e: unknown): KubeObject[] {
+  if (isNotFound(e)) return [];
+  throw e;
+}

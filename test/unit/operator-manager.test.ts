@@ -1,0 +1,112 @@
+/**
+ * The assembled operator (src/operator/operator.ts assemble, on src/operator/manager.ts) with every collaborator
+ * faked: watch sources, kube, server, elector and timers. What only end-to-end tests could reach before.
+ */
+import { strict as assert } from 'assert';
+import type { SegmentationIntent } from '../../src/intent/types';
+import type { ElectorCallbacks } from '../../src/operator/leader';
+import { createMetrics } from '../../src/operator/metrics';
+import type { Health } from '../../src/operator/metrics';
+import { INTENTS, POLICIES, assemble } from '../../src/operator/operator';
+import type { Assembled, Collaborators } from '../../src/operator/operator';
+import { WorkQueue } from '../../src/operator/queue';
+import { PolicyCache } from '../../src/operator/store';
+import type { OperatorKube } from '../../src/operator/writes';
+import { ManualTimers, fakeSources, obj, silent } from './fake-source';
+import type { FakeSource } from './fake-source';
+
+interface Rig {
+  readonly op: Assembled;
+  readonly timers: ManualTimers;
+  readonly sources: FakeSource[];
+  readonly gets: string[];
+  health(): Health;
+  election(): ElectorCallbacks;
+  readonly lost: string[];
+}
+
+function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
+  const timers = new ManualTimers();
+  const { sources, sourceFor } = fakeSources();
+  const gets: string[] = [];
+  const lost: string[] = [];
+  let health: Health | undefined;
+  let callbacks: ElectorCallbacks | undefined;
+  const kube = {
+    getIntent: async (ns: string, name: string): Promise<SegmentationIntent | undefined> => (gets.push(`${ns}/${name}`), undefined),
+    listIntents: async () => [],
+    listPolicies: async () => [],
+  } as unknown as OperatorKube;
+  const c: Collaborators = {
+    kube,
+    metrics: createMetrics({ queueDepth: () => 0, policiesManaged: () => 0 }),
+    sourceFor,
+    serve: async (h) => ((health = h), { port: 1234, close: async () => undefined }),
+    elect: o.elect ? (cb) => ((callbacks = cb), { start: () => lost.push('campaigning'), stop: async () => void lost.push('released') }) : undefined,
+    timers,
+  };
+  const options = { namespaces: o.namespaces, workers: 1, resyncMs: 60_000, log: silent, onLostLeadership: () => lost.push('exit') };
+  const op = assemble(options, c, { policies: new PolicyCache(), intents: new WorkQueue({ timers }) });
+  return {
+    op,
+    timers,
+    sources,
+    gets,
+    lost,
+    health: () => health ?? assert.fail('no server'),
+    election: () => callbacks ?? assert.fail('no election'),
+  };
+}
+
+describe('operator manager', () => {
+  it('runs a standby with the server only, and makes the leader ready once every cache listed', async () => {
+    const r = rig({ elect: true, namespaces: ['a', 'b'] });
+    await r.op.manager.start();
+    assert.equal(r.health().live(), true);
+    assert.equal(r.health().ready(), false, 'not ready before the first election attempt');
+    r.election().onObserved?.();
+    assert.equal(r.health().ready(), true, 'a standby is ready');
+    await r.timers.run();
+    assert.deepEqual(r.sources.map((s) => s.lists), [0, 0, 0, 0], 'a standby lists nothing');
+
+    r.election().onStartedLeading();
+    assert.equal(r.op.manager.isLeader(), true);
+    assert.equal(r.health().ready(), false, 'the leader is not ready before its caches listed');
+    r.sources[0]!.failLists = true;
+    await r.timers.run();
+    assert.equal(r.health().ready(), false);
+    r.sources[0]!.failLists = false;
+    await r.timers.run();
+    assert.equal(r.health().ready(), true);
+  });
+
+  it('reconciles a key for an intent that appears, and stops everything when the lease is lost', async () => {
+    const r = rig({ elect: true });
+    await r.op.manager.start();
+    r.election().onStartedLeading();
+    await r.timers.run();
+    const intents = r.sources.find((s) => s.target.kind === INTENTS.kind);
+    intents?.put(obj('a', 'shop'));
+    await r.timers.run();
+    assert.deepEqual(r.gets, ['a/shop']);
+
+    r.election().onStoppedLeading();
+    await r.timers.run();
+    assert.equal(r.op.manager.isLeader(), false);
+    assert.deepEqual(r.lost, ['campaigning', 'released', 'exit']);
+    assert.ok(r.sources.every((s) => !s.watching), 'no watch left open');
+    assert.equal(r.op.policies.size(), 0);
+  });
+
+  it('leads at once without election, and watches the managed policies with the label selector', async () => {
+    const r = rig({ elect: false });
+    await r.op.manager.start();
+    assert.equal(r.op.manager.isLeader(), true);
+    const policies = r.sources.find((s) => s.target.kind === POLICIES.kind);
+    assert.equal(policies?.target.labelSelector, 'app.kubernetes.io/managed-by=netseg-operator');
+    await r.timers.run();
+    assert.equal(r.health().ready(), true);
+    await r.op.manager.stop();
+    assert.equal(r.op.manager.isLeader(), false);
+  });
+});
