@@ -4,7 +4,7 @@
  * so the pod restarts as a clean standby.
  */
 import type { Command } from 'commander';
-import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from '../kube/config';
 import type { CliIO } from './io';
 import { parseDuration, parseList, parsePositiveInt } from '../operator/config';
 import { createLogger } from '../operator/logger';
@@ -21,13 +21,6 @@ interface Flags {
   leaseNamespace: string;
   leaseName: string;
   logLevel: string;
-}
-
-function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 function waitForSignal(): Promise<string> {

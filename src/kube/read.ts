@@ -4,7 +4,7 @@
  * (Kube.listAll), never a partial list: an audit of half the pods would report the other half as fine.
  * Lists omit each item's apiVersion and kind; they are set here, so that the objects look as in a file.
  */
-import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from './config';
 import { API_VERSION, KIND } from '../intent/types';
 import type { KubeObject } from '../model/kubernetes';
 import { Kube, KIND_INTENT, KIND_POLICY } from './client';
@@ -19,9 +19,7 @@ export interface ClusterObjects {
 
 /** A Kube over the kubeconfig file at `path` (client-node throws if it cannot be read or parsed). */
 export function kubeFromFile(path: string): Kube {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(path);
-  return new Kube(kc);
+  return new Kube(loadKubeConfig(path));
 }
 
 export async function readClusterObjects(kube: Kube): Promise<ClusterObjects> {
