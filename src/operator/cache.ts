@@ -42,7 +42,12 @@ export const INDEX_NAMESPACE = 'namespace';
 export const INDEX_LABEL = 'label';
 export const INDEX_CONTROLLER = 'controller';
 
-const BUILTIN_INDEXES: Record<string, Indexer> = {
+/**
+ * Indexes every informer can answer. Each is built the first time it is asked for, not on every event of every
+ * informer: the policy informer holds every managed policy, and filing each one by every label and owner that no
+ * one reads was work on the watch's hot path and memory at start.
+ */
+const BUILTIN_INDEXES: Readonly<Record<string, Indexer>> = {
   [INDEX_NAMESPACE]: (o) => [o.metadata?.namespace ?? ''],
   [INDEX_LABEL]: (o) => Object.entries(o.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`),
   [INDEX_CONTROLLER]: (o) => (o.metadata?.ownerReferences ?? []).filter((r) => r.controller === true && r.uid).map((r) => r.uid),
@@ -96,6 +101,10 @@ class Indexes {
     }
   }
 
+  has(name: string): boolean {
+    return this.fns.has(name);
+  }
+
   keys(name: string, value: string): string[] {
     const byValue = this.index.get(name);
     if (!byValue) throw new Error(`no index "${name}"`);
@@ -131,9 +140,7 @@ export class Informer {
   constructor(
     readonly source: WatchSource,
     private readonly env: CacheEnv,
-  ) {
-    for (const [name, fn] of Object.entries(BUILTIN_INDEXES)) this.indexes.add(name, fn, []);
-  }
+  ) {}
 
   get target(): WatchTarget {
     return this.source.target;
@@ -174,6 +181,8 @@ export class Informer {
   }
 
   byIndex(name: string, value: string): KubeObject[] {
+    const builtin = Object.hasOwn(BUILTIN_INDEXES, name) ? BUILTIN_INDEXES[name] : undefined;
+    if (builtin && !this.indexes.has(name)) this.addIndex(name, builtin);
     return this.indexes.keys(name, value).flatMap((k): KubeObject[] => {
       const o = this.known.get(k);
       return o ? [o] : [];
