@@ -2,7 +2,7 @@
  * Benchmark helpers: timing, medians and percentiles, and writing figures to bench/results/<name>.json.
  * Benchmarks print figures; they assert nothing (the machine is shared and noisy).
  */
-import { execFile } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -117,4 +117,30 @@ export function deployedOperator(): { nodeOptions: string; memoryRequest: string
     memoryRequest: String(requests['memory'] ?? ''),
     memoryLimit: String(limits['memory'] ?? ''),
   };
+}
+
+/** One run of a command: wall time, bytes written to stdout (read and dropped), exit code, the tail of stderr. */
+export interface CommandRun {
+  readonly ms: number;
+  readonly outBytes: number;
+  readonly code: number | null;
+  readonly stderrTail: string;
+}
+
+/** Runs `cmd` to its end (SIGKILL after `timeoutMs`), draining stdout so a large output costs no memory here. */
+export function runCommand(cmd: string, args: readonly string[], o: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, [...args], { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let outBytes = 0;
+    let stderrTail = '';
+    child.stdout.on('data', (b: Buffer) => (outBytes += b.length));
+    child.stderr.on('data', (b: Buffer) => (stderrTail = (stderrTail + b.toString()).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ ms: Math.round(Number(process.hrtime.bigint() - t0) / 1e6), outBytes, code, stderrTail });
+    });
+  });
 }

@@ -5,11 +5,10 @@
  * prints; how they grow with pods and with policies; and the 10,000 pods / 20,000 policies / 1,000 namespaces
  * cluster once. Needs `npm run build` (npm run bench does it). Figures go to bench/results/reach-cli.json.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { median, report } from './lib';
+import { median, report, runCommand } from './lib';
 import { writeClusterFile } from './reach-file';
 import { generate } from './reach.bench';
 
@@ -35,29 +34,16 @@ function rssHook(dir: string): string {
   return hook;
 }
 
-function runOnce(dir: string, args: readonly string[], timeoutMs: number): Promise<Run> {
+async function runOnce(dir: string, args: readonly string[], timeoutMs: number): Promise<Run> {
   const rssFile = path.join(dir, 'rss.txt');
   fs.rmSync(rssFile, { force: true });
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--require', rssHook(dir), BIN, 'reach', ...args], {
-      env: { ...process.env, NETSEG_BENCH_RSS: rssFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let outBytes = 0;
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (outBytes += b.length));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const [kb, cpuUs] = fs.existsSync(rssFile) ? (JSON.parse(fs.readFileSync(rssFile, 'utf8')) as number[]) : [NaN, NaN];
-      if (code !== 0) process.stderr.write(`reach ${args.join(' ')}: exit ${code}\n${err}\n`);
-      resolve({ ms: Math.round(ms), cpuMs: Math.round((cpuUs ?? NaN) / 1000), peakRssMB: Math.round((kb ?? NaN) / 1024), outBytes, code });
-    });
+  const r = await runCommand(process.execPath, ['--require', rssHook(dir), BIN, 'reach', ...args], {
+    timeoutMs,
+    env: { ...process.env, NETSEG_BENCH_RSS: rssFile },
   });
+  const [kb, cpuUs] = fs.existsSync(rssFile) ? (JSON.parse(fs.readFileSync(rssFile, 'utf8')) as number[]) : [NaN, NaN];
+  if (r.code !== 0) process.stderr.write(`reach ${args.join(' ')}: exit ${r.code}\n${r.stderrTail}\n`);
+  return { ms: r.ms, cpuMs: Math.round((cpuUs ?? NaN) / 1000), peakRssMB: Math.round((kb ?? NaN) / 1024), outBytes: r.outBytes, code: r.code };
 }
 
 interface Measure {

@@ -12,11 +12,11 @@
  * proxy refuses it, from a source checkout named by NETPOL_ANALYZER_SRC (`go build ./cmd/netpolicy`).
  * NETPOL_ANALYZER=/path/to/netpolicy skips the build.
  */
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { median, report } from './lib';
+import { median, report, runCommand } from './lib';
 import { writeClusterFile } from './reach-file';
 import type { NetworkPolicy } from '../src/model/kubernetes';
 import { type Input, generate } from './reach.bench';
@@ -51,25 +51,12 @@ interface Run {
 }
 
 /** Runs under /usr/bin/time for the peak RSS of any program (Go or Node). */
-function runOnce(cmd: string, args: readonly string[], timeoutMs: number): Promise<Run> {
+async function runOnce(cmd: string, args: readonly string[], timeoutMs: number): Promise<Run> {
   const timeFile = path.join(os.tmpdir(), `netseg-compare-time-${process.pid}.txt`);
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-o', timeFile, '-f', '%M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let outBytes = 0;
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (outBytes += b.length));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const kb = Number((fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8') : '').trim().split('\n').pop());
-      if (code !== 0) process.stderr.write(`${path.basename(cmd)} ${args.join(' ')}: exit ${code}\n${err}\n`);
-      resolve({ ms: Math.round(ms), peakRssMB: Math.round(kb / 1024), outBytes, code });
-    });
-  });
+  const r = await runCommand('/usr/bin/time', ['-o', timeFile, '-f', '%M', cmd, ...args], { timeoutMs });
+  const kb = Number((fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8') : '').trim().split('\n').pop());
+  if (r.code !== 0) process.stderr.write(`${path.basename(cmd)} ${args.join(' ')}: exit ${r.code}\n${r.stderrTail}\n`);
+  return { ms: r.ms, peakRssMB: Math.round(kb / 1024), outBytes: r.outBytes, code: r.code };
 }
 
 const NAMED: Record<string, number> = { http: 80, https: 443, 'http-alt': 8080, pg: 5432, dns: 53, metrics: 9090 };
