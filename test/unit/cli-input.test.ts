@@ -9,21 +9,10 @@ import { compileIntents } from '../../src/cli/intents';
 import { memoryIO } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { sortObjects } from '../../src/cli/cluster-input';
+import { SHOP_INTENT_YAML, WEB_POD_YAML } from '../fixtures/manifests';
 
-const INTENT = `apiVersion: netseg.io/v1alpha1
-kind: SegmentationIntent
-metadata: {name: shop, namespace: shop}
-spec:
-  workloads:
-    - {name: web, selector: {matchLabels: {app: web}}}
-    - {name: api, selector: {matchLabels: {app: api}}}
-  flows:
-    - {from: web, to: api, ports: [{port: 8080}]}
-`;
-const POD = `apiVersion: v1
-kind: Pod
-metadata: {name: web-1, namespace: shop, labels: {app: web}}
-`;
+const INTENT = SHOP_INTENT_YAML;
+const POD = WEB_POD_YAML;
 
 describe('the CLI loader', () => {
   let dir: string;
