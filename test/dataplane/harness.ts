@@ -125,3 +125,63 @@ export function differences(a: readonly QueryResult[], b: readonly QueryResult[]
 }
 
 export { k8s };
+
+/** Every object of examples/ as written (netseg's loader trims Pods, which the apiserver would refuse). */
+export function exampleObjects(): KubeObject[] {
+  const { parseAllDocuments } = require('yaml') as typeof import('yaml');
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else if (/\.ya?ml$/.test(e.name)) files.push(path.join(d, e.name));
+    }
+  };
+  walk(path.join(REPO_ROOT, 'examples'));
+  return files
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(f, 'utf8')).map((d) => d.toJS() as KubeObject | null))
+    .filter((o): o is KubeObject => o !== null && typeof o === 'object')
+    .map((o) => (o.kind === 'Pod' ? { ...o, status: undefined } : o));
+}
+
+const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+
+/**
+ * Removes namespaces (and waits until they are gone: the namespace controller deletes their pods, the agent
+ * finishes each delete) so a test starts from nothing. System namespaces stay; their listed pods are deleted.
+ */
+export async function removeNamespaces(dp: DataPlane, names: readonly string[], podsInSystem: readonly { namespace: string; name: string }[] = []): Promise<void> {
+  const core = dp.cluster.kc.makeApiClient(k8s.CoreV1Api);
+  for (const p of podsInSystem) await core.deleteNamespacedPod(p.name, p.namespace, undefined, undefined, 0).catch(() => undefined);
+  const doomed = names.filter((n) => !SYSTEM_NAMESPACES.has(n));
+  for (const n of doomed) await core.deleteNamespace(n).catch(() => undefined);
+  const deadline = Date.now() + 120_000;
+  for (const n of doomed) {
+    while (await core.readNamespace(n).then(() => true, () => false)) {
+      if (Date.now() > deadline) throw new Error(`namespace ${n} still there after 120 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  for (const p of podsInSystem) {
+    while (await core.readNamespacedPod(p.name, p.namespace).then(() => true, () => false)) {
+      if (Date.now() > deadline) throw new Error(`pod ${p.namespace}/${p.name} still there after 120 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Every (source pod, destination pod, declared TCP/UDP port) of the pods given, sources ≠ destinations. */
+export function matrixQueries(pods: readonly KubeObject[]): Query[] {
+  type P = { metadata?: { namespace?: string; name?: string }; spec?: { containers?: { ports?: { containerPort?: number; protocol?: string }[] }[] } };
+  const key = (p: P): string => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+  const all = pods as P[];
+  return all.flatMap((src) =>
+    all
+      .filter((dst) => key(dst) !== key(src))
+      .flatMap((dst) =>
+        (dst.spec?.containers ?? [])
+          .flatMap((c) => c.ports ?? [])
+          .filter((p) => p.containerPort && (p.protocol ?? 'TCP') !== 'SCTP')
+          .map((p) => ({ from: key(src), to: key(dst), port: p.containerPort as number, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' })),
+      ),
+  );
+}

@@ -83,6 +83,8 @@ export class Prober {
   private readonly core: k8s.CoreV1Api;
   private readonly netApi: k8s.NetworkingV1Api;
   private round = 0;
+  /** Probes that timed out and were measured again (a timeout is a fault: reported, never a verdict). */
+  readonly timeouts: string[] = [];
 
   constructor(
     readonly cfg: DataPlaneConfig,
@@ -116,9 +118,14 @@ export class Prober {
     const addresses = new Map<string, string>();
     for (const q of queries) for (const e of [q.to]) if (!addresses.has(e)) addresses.set(e, await this.address(e));
     if (o.barrier !== false) await this.barrier();
-    return inBatches(queries, o.concurrency ?? 16, async (q) => {
+    return inBatches(queries, o.concurrency ?? 8, async (q) => {
       const protocol = q.protocol ?? 'TCP';
-      const r = await this.once(q.from, addresses.get(q.to) ?? '', q.port, protocol);
+      let r = await this.once(q.from, addresses.get(q.to) ?? '', q.port, protocol);
+      // A timeout is a fault, never a verdict: measured again (fresh source port), and counted.
+      for (let retry = 0; retry < 2 && r.outcome === 'timeout'; retry++) {
+        this.timeouts.push(`${q.from} -> ${q.to} ${protocol}/${q.port}`);
+        r = await this.once(q.from, addresses.get(q.to) ?? '', q.port, protocol);
+      }
       if (r.outcome !== 'allowed' && r.outcome !== 'denied') {
         throw new Error(`could not probe ${q.from} -> ${q.to} ${protocol}/${q.port}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`);
       }
