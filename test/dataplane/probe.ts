@@ -6,14 +6,14 @@
  *
  * "As the policies are now": before probing, a barrier proves kube-router has caught up with every change made
  * before the call. kube-router rebuilds all its rules from its informers' caches on each sync, and each informer
- * sees its kind's changes in the order the apiserver made them. The barrier changes a sentinel NetworkPolicy,
- * then the labels of a sentinel Pod and Namespace, and waits each time until sentinel packets show the change:
- *   1. policy → round R (allows only from pods AND namespaces labelled round=R; the sentinel pod's are still the
- *      previous round): wait for DENIED — kube-router's NetworkPolicy cache has reached this write, so it holds
- *      every policy written before it;
- *   2. sentinel pod and namespace labels → R: wait for ALLOWED — its Pod and Namespace caches have reached these
- *      writes (so every pod and namespace written before), and the rules made from them are in the kernel.
- * A verdict can only change that way once kube-router has applied a sync made from caches at least that new.
+ * sees its kind's changes in the order the apiserver made them. The sentinel: a namespace with two source pods
+ * (src0, src1) and a destination (dst, TCP 7) whose policy admits only pods AND namespaces labelled round=R.
+ * Round R writes, after everything the caller wrote: the policy (round=R), the namespace's label (R) and ONE
+ * source's label (src<R mod 2>: R; the other keeps R-1), then waits until that source's packets are ALLOWED.
+ * Before round R that source carried R-2 and was denied (round R-1's policy admitted R-1 only); it can only be
+ * admitted by rules built from a policy cache, a namespace cache and a pod cache that all hold round R's writes —
+ * so every NetworkPolicy, Namespace and Pod written before the call is in the rules in the kernel. One
+ * kube-router sync per barrier.
  */
 import * as fs from 'fs';
 import * as net from 'net';
@@ -42,6 +42,7 @@ export const SENTINEL_NAMESPACE = 'netseg-dataplane-sentinel';
 const ROUND = 'netseg.io/sentinel-round';
 const ROLE = 'netseg.io/sentinel';
 const SENTINEL_PORT = 7;
+const SOURCES = ['src0', 'src1'] as const;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -82,8 +83,7 @@ async function inBatches<T, R>(items: readonly T[], n: number, fn: (t: T) => Pro
 export class Prober {
   private readonly core: k8s.CoreV1Api;
   private readonly netApi: k8s.NetworkingV1Api;
-  private round = 0;
-  /** Probes that timed out and were measured again (a timeout is a fault: reported, never a verdict). */
+    /** Probes that timed out and were measured again (a timeout is a fault: reported, never a verdict). */
   readonly timeouts: string[] = [];
 
   constructor(
@@ -135,15 +135,15 @@ export class Prober {
 
   // ------------------------------------------------------------------------------------------- barrier
 
-  private async sentinelVerdict(dstIP: string): Promise<'allowed' | 'denied'> {
-    const r = await this.once(`${SENTINEL_NAMESPACE}/src`, dstIP, SENTINEL_PORT, 'TCP', 3_000);
+  private async sentinelVerdict(src: string, dstIP: string): Promise<'allowed' | 'denied'> {
+    const r = await this.once(`${SENTINEL_NAMESPACE}/${src}`, dstIP, SENTINEL_PORT, 'TCP', 3_000);
     if (r.outcome === 'allowed' || r.outcome === 'denied') return r.outcome;
     throw new Error(`sentinel probe failed: ${r.outcome} ${r.detail ?? ''}`);
   }
 
-  private async waitFor(dstIP: string, want: 'allowed' | 'denied', deadline: number): Promise<void> {
+  private async waitFor(src: string, dstIP: string, want: 'allowed' | 'denied', deadline: number): Promise<void> {
     for (;;) {
-      if ((await this.sentinelVerdict(dstIP)) === want) return;
+      if ((await this.sentinelVerdict(src, dstIP)) === want) return;
       if (Date.now() > deadline) throw new Error(`kube-router did not make the sentinel ${want} in time: is it running? (logs/kube-router.log)`);
       await sleep(50);
     }
@@ -172,30 +172,33 @@ export class Prober {
     await this.netApi.replaceNamespacedNetworkPolicy('sentinel', SENTINEL_NAMESPACE, want);
   }
 
-  private async label(round: string): Promise<void> {
+  private async labelNamespace(round: string): Promise<void> {
     const ns = (await this.core.readNamespace(SENTINEL_NAMESPACE)).body;
     ns.metadata = { ...ns.metadata, labels: { ...ns.metadata?.labels, [ROUND]: round } };
     await this.core.replaceNamespace(SENTINEL_NAMESPACE, ns);
-    const pod = (await this.core.readNamespacedPod('src', SENTINEL_NAMESPACE)).body;
-    pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, [ROUND]: round } };
-    await this.core.replaceNamespacedPod('src', SENTINEL_NAMESPACE, pod);
   }
 
-  private async ensureSentinel(round: string, timeoutMs: number): Promise<string> {
+  private async labelPod(pod: string, round: string): Promise<void> {
+    const p = (await this.core.readNamespacedPod(pod, SENTINEL_NAMESPACE)).body;
+    p.metadata = { ...p.metadata, labels: { ...p.metadata?.labels, [ROUND]: round } };
+    await this.core.replaceNamespacedPod(pod, SENTINEL_NAMESPACE, p);
+  }
+
+  private async ensureSentinel(timeoutMs: number): Promise<string> {
     const ok = (p: Promise<unknown>): Promise<unknown> => p.catch((e: { statusCode?: number }) => {
       if (e.statusCode !== 409) throw e;
     });
-    await ok(this.core.createNamespace({ metadata: { name: SENTINEL_NAMESPACE, labels: { [ROUND]: round } } }));
+    await ok(this.core.createNamespace({ metadata: { name: SENTINEL_NAMESPACE } }));
     const pod = (role: string, ports: k8s.V1ContainerPort[]): k8s.V1Pod => ({
-      metadata: { name: role, namespace: SENTINEL_NAMESPACE, labels: { [ROLE]: role, [ROUND]: round } },
+      metadata: { name: role, namespace: SENTINEL_NAMESPACE, labels: { [ROLE]: role } },
       spec: { containers: [{ name: 'sentinel', image: 'netseg.invalid/sentinel', ports }] },
     });
-    await ok(this.core.createNamespacedPod(SENTINEL_NAMESPACE, pod('src', [])));
+    for (const src of SOURCES) await ok(this.core.createNamespacedPod(SENTINEL_NAMESPACE, pod(src, [])));
     await ok(this.core.createNamespacedPod(SENTINEL_NAMESPACE, pod('dst', [{ containerPort: SENTINEL_PORT, protocol: 'TCP' }])));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        await this.address(`${SENTINEL_NAMESPACE}/src`);
+        for (const src of SOURCES) await this.address(`${SENTINEL_NAMESPACE}/${src}`);
         return await this.address(`${SENTINEL_NAMESPACE}/dst`);
       } catch (e) {
         if (Date.now() > deadline) throw new Error(`the sentinel pods never ran: is the node agent up? (${(e as Error).message})`);
@@ -205,18 +208,16 @@ export class Prober {
   }
 
   /**
-   * Makes the sentinel known-good: deny-all (DENIED proves kube-router enforces policies on this node at all),
-   * then allow from the sentinel's current round (ALLOWED proves it sees the sentinel pods and their labels).
+   * Makes the sentinel known-good: deny-all, then wait for DENIED from both sources (kube-router enforces
+   * policies on this node at all, and no source carries a round the next one could be confused with).
    */
   async init(timeoutMs = 60_000): Promise<void> {
-    const round = `r${Date.now()}`;
-    const dstIP = await this.ensureSentinel(round, timeoutMs);
-    await this.label(round);
+    const dstIP = await this.ensureSentinel(timeoutMs);
     const deadline = Date.now() + timeoutMs;
     await this.putPolicy(undefined);
-    await this.waitFor(dstIP, 'denied', deadline);
-    await this.putPolicy(round);
-    await this.waitFor(dstIP, 'allowed', deadline);
+    for (const src of SOURCES) await this.labelPod(src, 'none');
+    for (const src of SOURCES) await this.waitFor(src, dstIP, 'denied', deadline);
+    await this.barrier(timeoutMs);
   }
 
   /** Returns once kube-router's rules reflect every Pod, Namespace and NetworkPolicy written before the call. */
@@ -224,14 +225,21 @@ export class Prober {
     const t0 = Date.now();
     return this.locked(async () => {
       const dstIP = await this.address(`${SENTINEL_NAMESPACE}/dst`);
-      const round = `r${Date.now()}-${this.round++}`;
-      const deadline = Date.now() + timeoutMs;
-      await this.putPolicy(round);
-      await this.waitFor(dstIP, 'denied', deadline);
-      await this.label(round);
-      await this.waitFor(dstIP, 'allowed', deadline);
+      const n = this.nextRound();
+      const round = `r${n}`;
+      const src = SOURCES[n % 2] ?? 'src0';
+      await Promise.all([this.putPolicy(round), this.labelNamespace(round), this.labelPod(src, round)]);
+      await this.waitFor(src, dstIP, 'allowed', Date.now() + timeoutMs);
       return { ms: Date.now() - t0 };
     });
+  }
+
+  /** Rounds count up across processes (a file under the lock): the parity picks the source. */
+  private nextRound(): number {
+    const file = path.join(this.cfg.runDir, 'dataplane', 'barrier.round');
+    const n = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '0') + 1;
+    fs.writeFileSync(file, String(n));
+    return n;
   }
 
   /** One barrier at a time on a data plane, across processes (a directory is created atomically). */
