@@ -76,6 +76,7 @@ export class NodeAgent {
   private readonly cache: SharedCache;
   private readonly prefixOctets: string;
   private stopping = false;
+  private nextHost = 1;
 
   constructor(
     private readonly cfg: DataPlaneConfig,
@@ -180,8 +181,12 @@ export class NodeAgent {
     };
     const had = pod.status?.podIP;
     if (had && had.startsWith(`${this.prefixOctets}.`) && !this.leases.has(had) && had !== this.cfg.nodeIP) return take(had);
-    for (let i = 2; i < 255; i++) {
-      const ip = `${this.prefixOctets}.${i}`;
+    // Round robin, not lowest-free: an address is reused as late as possible. A pod that got the address of one
+    // deleted moments before met allowed probes that its policies denied (stale state for that IP somewhere
+    // between kube-router's caches, conntrack and the bridge); real IPAMs avoid quick reuse the same way.
+    for (let n = 0; n < 253; n++) {
+      this.nextHost = this.nextHost >= 254 ? 2 : this.nextHost + 1;
+      const ip = `${this.prefixOctets}.${this.nextHost}`;
       if (!this.leases.has(ip)) return take(ip);
     }
     throw new Error(`pod CIDR ${this.cfg.podCIDR} is full`);
@@ -267,13 +272,17 @@ export class NodeAgent {
     const sb = this.sandboxes.get(key);
     if (!sb) return;
     this.sandboxes.delete(key);
-    this.leases.delete(sb.ip);
-    sb.proc.stdin?.end();
-    sb.proc.kill('SIGTERM');
     const { namespace, name } = parseKey(key);
     fs.rmSync(podSocket(this.cfg, namespace, name), { force: true });
-    // Deleting the netns deletes its end of the veth, and with it the bridge's end.
+    // The process first (a netns lives on while a process is in it), then the netns: deleting it deletes its end
+    // of the veth, and with it the bridge's end. Only then is the IP free for another pod.
+    await new Promise<void>((resolve) => {
+      if (sb.proc.exitCode !== null || sb.proc.signalCode !== null) return resolve();
+      sb.proc.once('exit', () => resolve());
+      sb.proc.kill('SIGKILL');
+    });
     await run('ip', ['netns', 'delete', sb.netns]).catch((e: Error) => this.log.warn('netns delete failed', { pod: key, error: e.message }));
+    this.leases.delete(sb.ip);
     this.log.info('pod network down', { pod: key, netns: sb.netns, ip: sb.ip });
   }
 
