@@ -100,6 +100,22 @@ export function refText(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): st
   return `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
 
+/** The fields a DeclaredIntent and a ValidIntent share: everything but endpoints, flows and routes. */
+export function intentBase(intent: DeclaredIntent): Omit<ValidIntent, 'workloads' | 'peers' | 'flows'> {
+  const { name, namespace, uid, generation, labels, enforcement, directions, scope, allowDNS } = intent;
+  return {
+    name,
+    namespace,
+    ...(uid !== undefined ? { uid } : {}),
+    ...(generation !== undefined ? { generation } : {}),
+    labels,
+    enforcement,
+    directions,
+    scope,
+    allowDNS,
+  };
+}
+
 /** A port to a selector or workloadRef endpoint: a container port, TCP unless written otherwise. */
 export function localPort(p: DeclaredPort): FlowPort {
   return { ...p, protocol: p.protocol ?? 'TCP' } as FlowPort;
@@ -118,7 +134,7 @@ export function localIntent(intent: DeclaredIntent): { ok: true; intent: ValidIn
     issues.push({ path: `spec.ingressRoutes[${r.index}]`, message: `needs the Ingresses of namespace ${intent.namespace} to resolve` }),
   );
   if (issues.length > 0) return { ok: false, issues };
-  const { ingressRoutes: _routes, ...rest } = intent;
+  const rest = intentBase(intent);
   const flows: Flow[] = intent.flows.map((f) => ({
     index: f.index,
     from: f.from as Flow['from'],

@@ -290,7 +290,8 @@ function checkSelectorText(ctx: Ctx, workloads: readonly DeclaredWorkload[], pee
   }
 }
 
-function selectorText(s: LabelSelector): number {
+/** The characters of a selector's label keys and values (expression values too): what the selector budget counts. */
+export function selectorText(s: LabelSelector): number {
   const labels = Object.entries(s.matchLabels ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
   const expressions = (s.matchExpressions ?? []).reduce((n, e) => n + e.key.length + (e.values ?? []).reduce((m, v) => m + v.length, 0), 0);
   return labels + expressions;
@@ -415,9 +416,9 @@ type ObjectRefOf<K> = { kind: K; namespace: string; name: string; path: string }
 function workloadShapeOf(ctx: Ctx, w: Obj, path: string): WorkloadShape | undefined {
   const given = ['selector', 'service', 'workloadRef'].filter((k) => field(w, k) !== undefined);
   if (given.length !== 1) {
-    report(ctx, path, given.length === 0
-      ? 'needs one of selector (pod labels, e.g. {matchLabels: {app: web}}), service (a Service of this namespace) or workloadRef ({kind: Deployment, name: web})'
-      : `gives ${given.join(' and ')}: a workload is exactly one of selector, service or workloadRef; keep one`);
+    if (given.length === 0) {
+      report(ctx, child(path, 'selector'), 'is required (or, instead, service: a Service of this namespace, or workloadRef: {kind: Deployment, name: web}): the labels of this workload\'s pods, e.g. {matchLabels: {app: web}}');
+    } else report(ctx, path, `gives ${given.join(' and ')}: a workload is exactly one of selector, service or workloadRef; keep one`);
     return undefined;
   }
   const namespace = ctx.namespace ?? '';

@@ -104,7 +104,7 @@ describe('validateIntent', () => {
       ['an unknown spec field', intentWith({ ...baseSpec(), flow: [] }), 'spec.flow: unknown field; the fields here are enforcement, isolation'],
       ['an unknown flow field', intentWith({ ...baseSpec(), flows: [{ from: 'frontend', to: 'backend', port: 80 }] }), 'spec.flows[0].port: unknown field'],
       ['allowDNS as a string', intentWith({ ...baseSpec(), allowDNS: 'yes' }), 'spec.allowDNS: must be true or false'],
-      ['a workload without selector', intentWith({ ...baseSpec(), workloads: [{ name: 'frontend' }, { name: 'backend', selector: {} }] }), 'spec.workloads[0]: needs one of selector'],
+      ['a workload without selector', intentWith({ ...baseSpec(), workloads: [{ name: 'frontend' }, { name: 'backend', selector: {} }] }), 'spec.workloads[0].selector: is required'],
       ['a directions list naming Ingress twice', intentWith({ ...baseSpec(), isolation: { directions: ['Ingress', 'Ingress'] } }), 'spec.isolation.directions: lists a direction twice'],
       ['a numeric label value', intentWith({ ...baseSpec(), workloads: [{ name: 'frontend', selector: { matchLabels: { v: 1 } } }] }), 'quote numbers and booleans'],
     ];
