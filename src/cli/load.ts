@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { recognise } from '../intent/kinds';
+import { isReferencedKind, trimReferenced } from '../resolve';
 import type { KubeObject } from '../model/kubernetes';
 import { type JsonValue, scanJson } from './json-stream';
 
@@ -196,46 +197,14 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): Record<strin
 }
 
 /**
- * The kinds intents reference (src/resolve), cut to what resolution reads as they are parsed: a Deployment's pod
- * template or a Service's status is most of its size and is never read. Metadata keeps name, namespace, uid and
- * labels; an Ingress also keeps its class annotation (never the last-applied-configuration, which copies the object).
- */
-const SLIM_SPEC: Readonly<Record<string, readonly string[]>> = {
-  'v1/Service': ['selector', 'ports'],
-  'apps/v1/Deployment': ['selector'],
-  'apps/v1/StatefulSet': ['selector'],
-  'apps/v1/DaemonSet': ['selector'],
-  'apps/v1/ReplicaSet': ['selector'],
-  'networking.k8s.io/v1/Ingress': ['ingressClassName', 'defaultBackend', 'rules'],
-};
-const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
-
-function slimReferenced(value: Record<string, unknown>): unknown {
-  const out: Record<string, unknown> = pick(value, ['apiVersion', 'kind']);
-  const metadata = value['metadata'];
-  if (isRecord(metadata)) {
-    const meta = pick(metadata, ['name', 'namespace', 'uid', 'labels', 'ownerReferences']);
-    const annotations = metadata['annotations'];
-    if (value['kind'] === 'Ingress' && isRecord(annotations) && INGRESS_CLASS_ANNOTATION in annotations) {
-      meta['annotations'] = { [INGRESS_CLASS_ANNOTATION]: annotations[INGRESS_CLASS_ANNOTATION] };
-    }
-    out['metadata'] = meta;
-  } else if (metadata !== undefined) out['metadata'] = metadata;
-  const spec = value['spec'];
-  const keys = SLIM_SPEC[`${String(value['apiVersion'])}/${String(value['kind'])}`] ?? [];
-  if (isRecord(spec)) out['spec'] = pick(spec, keys);
-  else if (spec !== undefined) out['spec'] = spec;
-  return out;
-}
-
-/**
  * A Pod as netseg reads it: metadata without managedFields, containers' names and ports, status IPs. A real pod
  * spec is kilobytes (env, volumes, probes, images) that no command reads; dropping it as each object is parsed
  * is what keeps a large export's memory bounded. Fields of unexpected types are kept as they are, so malformed
  * input is judged exactly as before. Other kinds are returned unchanged.
  */
 export function slim(value: JsonValue | unknown): unknown {
-  if (isRecord(value) && typeof value['kind'] === 'string' && SLIM_SPEC[`${String(value['apiVersion'])}/${value['kind']}`]) return slimReferenced(value);
+  // The kinds intents reference keep only what resolution reads (src/resolve/keys.ts).
+  if (isRecord(value) && (isReferencedKind(value) || (value['apiVersion'] === 'apps/v1' && value['kind'] === 'ReplicaSet'))) return trimReferenced(value);
   if (!isRecord(value) || value['kind'] !== 'Pod' || value['apiVersion'] !== 'v1') return value;
   const out: Record<string, unknown> = pick(value, ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
   const metadata = value['metadata'];
