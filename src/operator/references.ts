@@ -97,17 +97,25 @@ class ObjectStore implements ObjectSink {
   readonly objects = new Map<string, KubeObject>();
   synced = false;
 
-  constructor(readonly namespace: string | undefined) {}
+  constructor(
+    readonly kind: string,
+    readonly namespace: string | undefined,
+  ) {}
+
+  /** List items carry no kind: set it, or trimming would not know which fields to keep. */
+  private trim(o: KubeObject): KubeObject {
+    return trimReferenced({ ...(o as Record<string, unknown>), kind: this.kind });
+  }
 
   replace(items: readonly KubeObject[]): void {
     this.objects.clear();
-    for (const o of items) this.objects.set(objectKey(o), trimReferenced(o as Record<string, unknown>));
+    for (const o of items) this.objects.set(objectKey(o), this.trim(o));
     this.synced = true;
   }
 
   apply(type: WatchEventType, o: KubeObject): void {
     if (type === 'DELETED') this.objects.delete(objectKey(o));
-    else this.objects.set(objectKey(o), trimReferenced(o as Record<string, unknown>));
+    else this.objects.set(objectKey(o), this.trim(o));
   }
 
   covers(namespace: string): boolean {
@@ -121,7 +129,7 @@ export class ReferencedObjects implements ClusterObjects {
 
   /** A sink for the informer of `kind` in `namespace` (undefined: all namespaces). */
   sink(kind: string, namespace: string | undefined): ObjectSink {
-    const store = new ObjectStore(namespace);
+    const store = new ObjectStore(kind, namespace);
     this.stores.set(kind, [...(this.stores.get(kind) ?? []), store]);
     return store;
   }
