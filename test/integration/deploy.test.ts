@@ -53,7 +53,8 @@ function exampleIn(example: string, ns: string, peerNs: string): { pods: KubeObj
     if (p.workloadRef) p.workloadRef = { ...p.workloadRef, namespace: peerNs };
   }
   return {
-    pods: objects.filter((o) => o.kind === 'Pod').map(move),
+    // Pods all move to `ns`, as before references: several examples have pods of the same name elsewhere.
+    pods: objects.filter((o) => o.kind === 'Pod').map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } })),
     referenced: objects.filter((o) => REFERENCED.includes(o.kind ?? '')).map(move),
     intent: moved,
   };
