@@ -5,7 +5,8 @@
  */
 import { INTENT_LABEL, SPEC_HASH_ANNOTATION, belongsTo, isManaged, specHash } from '../compile';
 import type { ValidIntent } from '../intent/types';
-import type { Namespace, NetworkPolicy, NetworkPolicyPeer, Pod } from '../model/kubernetes';
+import type { KubeObject, LabelSelector, Namespace, NetworkPolicy, NetworkPolicyPeer, Pod } from '../model/kubernetes';
+import { isReferencedKind, parseIngress } from '../resolve';
 import { labelValue } from '../model/labels';
 import { buildCluster, effectivePolicyTypes, matchesSelector, parseCidr, policyId } from '../reach';
 
@@ -14,12 +15,18 @@ export interface AuditedObjects {
   readonly namespaces: readonly Namespace[];
   readonly pods: readonly Pod[];
   readonly policies: readonly NetworkPolicy[];
+  /** Services, workload objects and Ingresses (src/resolve): for the Ingress backends and references findings. */
+  readonly referenced?: readonly KubeObject[];
 }
 
 /** An intent of the input with the policies it compiles to. */
 export interface CompiledIntent {
   readonly intent: ValidIntent;
   readonly policies: readonly NetworkPolicy[];
+  /** Ingress backends its ingressRoutes opened (`<ingress>/<service>:<port>`). */
+  readonly coveredBackends?: readonly string[];
+  /** Its endpoints given by reference, with the object each names (`Service shop/api`). */
+  readonly references?: readonly { readonly endpoint: string; readonly object: string }[];
 }
 
 export type Direction = 'Ingress' | 'Egress';
@@ -30,7 +37,9 @@ export type Finding =
   | { readonly kind: 'intent-selects-nothing'; readonly intent: string; readonly workload: string }
   | { readonly kind: 'drifted-policy'; readonly policy: string; readonly intent: string; readonly reason: string }
   | { readonly kind: 'missing-policy'; readonly policy: string; readonly intent: string }
-  | { readonly kind: 'no-default-deny'; readonly namespace: string; readonly directions: readonly Direction[] };
+  | { readonly kind: 'no-default-deny'; readonly namespace: string; readonly directions: readonly Direction[] }
+  | { readonly kind: 'uncovered-backend'; readonly ingress: string; readonly backend: string }
+  | { readonly kind: 'reference-selects-nothing'; readonly intent: string; readonly endpoint: string; readonly object: string };
 
 export type FindingKind = Finding['kind'];
 export const FINDING_KINDS: readonly FindingKind[] = [
@@ -40,6 +49,8 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'drifted-policy',
   'missing-policy',
   'no-default-deny',
+  'uncovered-backend',
+  'reference-selects-nothing',
 ];
 
 export interface AuditInput {
@@ -57,7 +68,51 @@ export function audit(input: AuditInput): Finding[] {
     ...(objects.pods.length > 0 ? selectsNothing(input) : []),
     ...drift(input),
     ...noDefaultDeny(input),
+    ...uncoveredBackends(input),
+    ...(objects.pods.length > 0 ? referencesSelectNothing(input) : []),
   ];
+}
+
+/** Every backend of every Ingress given that no intent's ingressRoutes opened. */
+function uncoveredBackends({ objects, compiled }: AuditInput): Finding[] {
+  const out: Finding[] = [];
+  for (const o of objects.referenced ?? []) {
+    if (o.kind !== 'Ingress' || !isReferencedKind(o)) continue;
+    const ing = parseIngress(o);
+    if (typeof ing === 'string') continue;
+    const covered = new Set(compiled.filter((c) => c.intent.namespace === ing.namespace).flatMap((c) => c.coveredBackends ?? []));
+    const seen = new Set<string>();
+    for (const b of ing.backends) {
+      const backend = `${b.service}:${b.port}`;
+      if (seen.has(backend) || covered.has(`${ing.name}/${backend}`)) continue;
+      seen.add(backend);
+      out.push({ kind: 'uncovered-backend', ingress: `${ing.namespace}/${ing.name}`, backend });
+    }
+  }
+  return out;
+}
+
+/** A Service or workload object named by an intent whose selector selects no pod given. */
+function referencesSelectNothing({ objects, compiled }: AuditInput): Finding[] {
+  const out: Finding[] = [];
+  for (const { intent, references = [] } of compiled) {
+    for (const r of references) {
+      const target = podsOf(intent, r.endpoint);
+      if (!target) continue;
+      const hit = objects.pods.some((p) => (p.metadata.namespace ?? 'default') === target.namespace && matchesSelector(target.selector, p.metadata.labels ?? {}));
+      if (!hit) out.push({ kind: 'reference-selects-nothing', intent: `${intent.namespace}/${intent.name}`, endpoint: r.endpoint, object: r.object });
+    }
+  }
+  return out;
+}
+
+/** The namespace and pod selector a resolved endpoint stands for (a reference is one namespace, by name). */
+function podsOf(intent: ValidIntent, name: string): { namespace: string; selector: LabelSelector } | undefined {
+  const w = intent.workloads.find((x) => x.name === name);
+  if (w) return { namespace: intent.namespace, selector: w.selector };
+  const p = intent.peers.find((x) => x.name === name);
+  const ns = p?.kind === 'selector-peer' ? p.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] : undefined;
+  return p?.kind === 'selector-peer' && ns !== undefined ? { namespace: ns, selector: p.podSelector ?? {} } : undefined;
 }
 
 function unisolatedPods({ objects }: AuditInput): Finding[] {
@@ -101,8 +156,9 @@ function isEmptySelector(s: { matchLabels?: object; matchExpressions?: unknown[]
 
 function selectsNothing({ objects, compiled }: AuditInput): Finding[] {
   const out: Finding[] = [];
-  for (const { intent } of compiled) {
-    for (const w of intent.workloads) {
+  for (const { intent, references = [] } of compiled) {
+    // A workload given by reference is reported once, as reference-selects-nothing, naming its object.
+    for (const w of intent.workloads.filter((x) => !references.some((r) => r.endpoint === x.name))) {
       const hit = objects.pods.some(
         (p) => (p.metadata.namespace ?? 'default') === intent.namespace && matchesSelector(w.selector, p.metadata.labels ?? {}),
       );

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { type Finding, type FindingKind, FINDING_KINDS, audit } from '../audit';
-import { compileIntents, sortObjects } from './cluster-input';
+import { compileIntents, referencedObjects, sortObjects } from './cluster-input';
 import { loadInput } from './input';
 import type { CliIO } from './io';
 
@@ -45,7 +45,7 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
     return 1;
   }
   const objects = sortObjects(read.objects);
-  const { compiled, errors } = compileIntents(objects.intents);
+  const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   for (const e of errors) io.err(`warning: ${e}\n`);
   const findings = audit({ objects, compiled, policiesListed: opts.kubeconfig !== undefined || objects.policies.length > 0 });
   io.out(opts.output === 'json' ? `${JSON.stringify({ findings }, null, 2)}\n` : renderTable(findings));
@@ -89,5 +89,9 @@ function describeFinding(f: Finding): { object: string; detail: string } {
       return { object: f.policy, detail: `${f.intent} generates it, but it is not there` };
     case 'no-default-deny':
       return { object: f.namespace, detail: `no default-deny policy for ${f.directions.join(' and ')}` };
+    case 'uncovered-backend':
+      return { object: f.ingress, detail: `backend ${f.backend}: no intent's ingressRoutes open it (declare a workload with service: ${f.backend.split(':')[0] ?? ''})` };
+    case 'reference-selects-nothing':
+      return { object: f.intent, detail: `${f.endpoint} names ${f.object}, whose selector selects no pod` };
   }
 }

@@ -8,6 +8,7 @@ import type { SegmentationIntent } from '../intent/types';
 import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
 import type { ClusterInput } from '../reach';
 import { policyId } from '../reach';
+import { type ClusterObjects, indexObjects, isReferencedKind } from '../resolve';
 import { loadFiles } from './input';
 import { type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
 import type { Loaded } from './load';
@@ -20,10 +21,17 @@ export interface SortedObjects {
   readonly pods: Pod[];
   readonly policies: NetworkPolicy[];
   readonly intents: SourcedIntent[];
+  /** Services, workload objects and Ingresses: what intents may reference (src/resolve). */
+  readonly referenced: KubeObject[];
+}
+
+/** The index resolution reads from the objects of a file. */
+export function referencedObjects(objects: SortedObjects): ClusterObjects {
+  return indexObjects(objects.referenced);
 }
 
 export function sortObjects(objects: readonly Loaded[]): SortedObjects {
-  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [] };
+  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], referenced: [] };
   for (const { source, object } of objects) {
     const kind = `${object.apiVersion}/${object.kind}`;
     if (kind === 'v1/Namespace') out.namespaces.push(withMetadata(object) as Namespace);
@@ -32,8 +40,10 @@ export function sortObjects(objects: readonly Loaded[]): SortedObjects {
       out.policies.push(withMetadata(object) as unknown as NetworkPolicy);
     } else if (isSegmentationIntent(object)) {
       out.intents.push({ source, intent: withMetadata(object) as unknown as SegmentationIntent });
+    } else if (isReferencedKind(object) || kind === 'apps/v1/ReplicaSet') {
+      out.referenced.push(withMetadata(object));
     }
-    // Other kinds (Deployments, Services…) carry nothing the engine reasons about. Lookalikes of netseg's
+    // Other kinds carry nothing netseg reasons about. Lookalikes of netseg's
     // kinds never get here: loadManifests reports them as errors.
   }
   return out;
@@ -61,7 +71,7 @@ export interface LoadedCluster {
 export function loadCluster(paths: readonly string[]): LoadedCluster {
   const loaded = loadFiles(paths);
   const objects = sortObjects(loaded.objects);
-  const { compiled, errors } = compileIntents(objects.intents);
+  const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   const generated = compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies);
   // The operator would overwrite a file's copy of a policy it generates, so the compiled one wins on a name clash.
   const generatedIds = new Set(generated.map(policyId));

@@ -7,7 +7,7 @@
  * client-node.
  */
 import * as fs from 'fs';
-import { type Loaded, type LoadResult, MAX_YAML_BYTES, loadManifests, parseManifestText } from './load';
+import { type Loaded, type LoadResult, MAX_YAML_BYTES, loadManifests, parseManifestText, slim } from './load';
 
 /** `-f -`: read the manifests from standard input, as `kubectl apply -f -` does. */
 export const STDIN = '-';
@@ -56,14 +56,14 @@ function readProcessStdin(): string {
 }
 
 /**
- * Every Namespace, Pod, NetworkPolicy and SegmentationIntent of the cluster, each list complete or an error
+ * Every Namespace, Pod, NetworkPolicy and SegmentationIntent of the cluster, and the kinds intents reference, each list complete or an error
  * naming the kubeconfig. Sources read `kubeconfig#Kind namespace/name`.
  */
 export async function loadFromCluster(kubeconfig: string): Promise<LoadResult> {
   try {
     const { kubeFromFile, readClusterObjects } = await import('../kube/read');
     const read = await readClusterObjects(kubeFromFile(kubeconfig));
-    const all = [...read.namespaces, ...read.pods, ...read.policies, ...read.intents];
+    const all = [...read.namespaces, ...read.pods, ...read.policies, ...read.intents, ...read.referenced.map((o) => slim(o) as Loaded['object'])];
     return { objects: all.map((object) => ({ source: `${kubeconfig}#${object.kind ?? ''} ${objectName(object)}`, object })), errors: [] };
   } catch (e) {
     return { objects: [], errors: [`${kubeconfig}: ${(e as Error).message ?? String(e)}`] };

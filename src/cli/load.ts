@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { recognise } from '../intent/kinds';
+import { isReferencedKind, trimReferenced } from '../resolve';
 import type { KubeObject } from '../model/kubernetes';
 import { type JsonValue, scanJson } from './json-stream';
 
@@ -202,6 +203,8 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): Record<strin
  * input is judged exactly as before. Other kinds are returned unchanged.
  */
 export function slim(value: JsonValue | unknown): unknown {
+  // The kinds intents reference keep only what resolution reads (src/resolve/keys.ts).
+  if (isRecord(value) && (isReferencedKind(value) || (value['apiVersion'] === 'apps/v1' && value['kind'] === 'ReplicaSet'))) return trimReferenced(value);
   if (!isRecord(value) || value['kind'] !== 'Pod' || value['apiVersion'] !== 'v1') return value;
   const out: Record<string, unknown> = pick(value, ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
   const metadata = value['metadata'];

@@ -1,6 +1,8 @@
 /**
  * `netseg render -f FILE|DIR... [-o yaml|json]`: the NetworkPolicies of every SegmentationIntent in the files,
- * exactly as the operator would apply them (other kinds are ignored; lookalikes of netseg's kinds are errors, see
+ * exactly as the operator would apply them. Services, Deployments, StatefulSets, DaemonSets and Ingresses in the
+ * files resolve the intents' references (src/resolve); a reference they can't resolve is an error naming the
+ * object (`Service shop/api not found`). Other kinds are ignored; lookalikes of netseg's kinds are errors, see
  * src/intent/kinds.ts). Any invalid input, or no intent at all: exit 1, every problem on stderr with its file and
  * document, and nothing on stdout, so that a pipe into `kubectl apply` gets all or nothing.
  */
@@ -9,7 +11,7 @@ import { Option } from 'commander';
 import { stringify } from 'yaml';
 import { KIND } from '../intent';
 import type { NetworkPolicy } from '../model/kubernetes';
-import { sortObjects } from './cluster-input';
+import { referencedObjects, sortObjects } from './cluster-input';
 import { loadFiles } from './input';
 import { compileIntents } from './intents';
 import type { CliIO } from './io';
@@ -22,13 +24,15 @@ export interface RenderResult {
   /** How many intents the objects held, valid or not. */
   readonly intents: number;
   readonly errors: string[];
+  /** Printed on stderr, not failing: Ingress backends that open nothing (status.uncoveredBackends). */
+  readonly warnings: string[];
 }
 
 export function register(program: Command, io: CliIO): void {
   program
     .command('render')
     .description('Print the NetworkPolicies that the SegmentationIntents in the given files compile to.')
-    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON), or - for stdin; other kinds are ignored')
+    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON), or - for stdin: intents, and the Services, Deployments, StatefulSets, DaemonSets and Ingresses they reference; other kinds are ignored')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action((opts: { filename: string[]; output: OutputFormat }) => {
       io.setExitCode(runRender(opts.filename, opts.output, io));
@@ -46,15 +50,17 @@ export function runRender(paths: readonly string[], format: OutputFormat, io: Pi
     io.err(errors.map((e) => `netseg render: ${e}\n`).join(''));
     return 1;
   }
+  if (result.warnings.length > 0) io.err(result.warnings.map((w) => `netseg render: warning: ${w}\n`).join(''));
   io.out(formatPolicies(result.policies, format));
   return 0;
 }
 
 /** Validates and compiles the intents among `objects`, in file order; policies of all intents, or all errors. */
 export function renderObjects(objects: readonly Loaded[]): RenderResult {
-  const { intents } = sortObjects(objects);
-  const { compiled, errors } = compileIntents(intents);
-  return { policies: compiled.flatMap((c) => c.policies), intents: intents.length, errors };
+  const sorted = sortObjects(objects);
+  const { compiled, errors } = compileIntents(sorted.intents, referencedObjects(sorted));
+  const uncovered = compiled.flatMap((c) => c.uncoveredBackends.map((b) => `${c.source}: intent ${c.intent.namespace}/${c.intent.name}: Ingress backend ${b} is covered by no workload's service, so it opens nothing`));
+  return { policies: compiled.flatMap((c) => c.policies), intents: sorted.intents.length, errors, warnings: uncovered };
 }
 
 export function formatPolicies(policies: readonly NetworkPolicy[], format: OutputFormat): string {

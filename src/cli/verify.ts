@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { type Difference, type VerifyOutcome, verifyAll } from '../verify';
+import { indexObjects } from '../resolve';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
 import { loadFiles } from './input';
@@ -36,14 +37,16 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
   const intentsLoad = loadFiles(opts.filename);
   const clusterLoad = loadFiles(opts.cluster ?? []);
   const intentObjects = sortObjects(intentsLoad.objects);
-  const { compiled, errors } = compileIntents(intentObjects.intents);
+  const clusterObjects = sortObjects(clusterLoad.objects);
+  // References resolve against every Service, workload and Ingress given, with the intents or with --cluster.
+  const referenced = indexObjects([...intentObjects.referenced, ...clusterObjects.referenced]);
+  const { compiled, errors } = compileIntents(intentObjects.intents, referenced);
   const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors];
   if (intentObjects.intents.length === 0) allErrors.push(`no SegmentationIntent in ${opts.filename.join(', ')}`);
   if (allErrors.length > 0) {
     for (const e of allErrors) io.err(`error: ${e}\n`);
     return 1;
   }
-  const clusterObjects = sortObjects(clusterLoad.objects);
   const outcome = verifyAll(
     compiled.map((c) => ({ intent: c.intent, policies: c.policies })),
     opts.cluster ? { namespaces: clusterObjects.namespaces, pods: clusterObjects.pods, policies: clusterObjects.policies } : undefined,

@@ -1,5 +1,6 @@
 /** The SegmentationIntent API: types, size limits, and validation (the only way to obtain a ValidIntent). */
 export * from './types';
 export { LIMITS } from './limits';
-export { validateIntent, formatIssue } from './validate';
+export { validateIntent, checkIntent, formatIssue } from './validate';
+export * from './references';
 export { KNOWN_KINDS, type Recognition, isSegmentationIntent, recognise } from './kinds';

@@ -9,6 +9,7 @@ export const LIMITS = {
   workloads: 64,
   peers: 64,
   flows: 256,
+  ingressRoutes: 16,
   /** Names in one flow's `from` or `to`. */
   flowEndpoints: 32,
   portsPerFlow: 32,

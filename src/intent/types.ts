@@ -19,16 +19,27 @@ export type Enforcement = 'Enforce' | 'DryRun';
 export type Direction = 'Ingress' | 'Egress';
 export type IsolationScope = 'Workloads' | 'Namespace';
 
+/** Exactly one of selector, service, workloadRef (./references.ts has the validated forms). */
 export interface WorkloadSpec {
   name: string;
-  selector: LabelSelector;
+  selector?: LabelSelector;
+  service?: string;
+  workloadRef?: { kind: string; name: string };
 }
 
+/** Exactly one of the selector pair, ipBlock, service, workloadRef. */
 export interface PeerSpec {
   name: string;
   namespaceSelector?: LabelSelector;
   podSelector?: LabelSelector;
   ipBlock?: IPBlock;
+  service?: { namespace: string; name: string };
+  workloadRef?: { namespace: string; kind: string; name: string };
+}
+
+export interface IngressRouteSpec {
+  from: string | string[];
+  ingressClassName?: string;
 }
 
 export interface FlowPortSpec {
@@ -50,6 +61,7 @@ export interface SegmentationIntentSpec {
   workloads?: WorkloadSpec[];
   peers?: PeerSpec[];
   flows?: FlowSpec[];
+  ingressRoutes?: IngressRouteSpec[];
 }
 
 export interface SegmentationIntentStatus {
@@ -59,6 +71,8 @@ export interface SegmentationIntentStatus {
   /** How many workloads the policies isolate: the CRD's Workloads column (JSONPath can't count spec.workloads). */
   workloads?: number;
   flows?: number;
+  /** Ingress backends of spec.ingressRoutes that open nothing: `<ingress>/<service>:<port>`. */
+  uncoveredBackends?: string[];
 }
 
 export interface SegmentationIntent {

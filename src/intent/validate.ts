@@ -19,18 +19,26 @@ import {
 } from './syntax';
 import type {
   Direction,
-  Endpoint,
   Enforcement,
-  Flow,
-  FlowPort,
   Issue,
   IsolationScope,
-  Peer,
   ValidIntent,
   ValidationResult,
   Workload,
 } from './types';
 import { API_VERSION, KIND } from './types';
+import { WORKLOAD_KINDS, localIntent } from './references';
+import type {
+  CheckResult,
+  DeclaredEndpoint,
+  DeclaredFlow,
+  DeclaredIntent,
+  DeclaredPeer,
+  DeclaredPort,
+  DeclaredWorkload,
+  IngressRoute,
+  WorkloadKind,
+} from './references';
 
 type Obj = Record<string, unknown>;
 
@@ -42,6 +50,8 @@ interface Shape {
 
 interface Ctx {
   readonly issues: Issue[];
+  /** The intent's namespace, once metadata was read: a peer reference may not name it. */
+  namespace?: string;
 }
 
 const MAX_UNKNOWN_FIELDS_REPORTED = 5;
@@ -52,10 +62,14 @@ const METADATA: Shape = { fields: [
   'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
   'generateName', 'selfLink',
 ], what: 'a mapping with name and namespace' };
-const SPEC: Shape = { fields: ['enforcement', 'isolation', 'allowDNS', 'workloads', 'peers', 'flows'], what: 'a mapping' };
+const SPEC: Shape = { fields: ['enforcement', 'isolation', 'allowDNS', 'workloads', 'peers', 'flows', 'ingressRoutes'], what: 'a mapping' };
 const ISOLATION: Shape = { fields: ['directions', 'scope'], what: 'a mapping' };
-const WORKLOAD: Shape = { fields: ['name', 'selector'], what: 'a workload (name, selector)' };
-const PEER: Shape = { fields: ['name', 'namespaceSelector', 'podSelector', 'ipBlock'], what: 'a peer (name, and namespaceSelector/podSelector or ipBlock)' };
+const WORKLOAD: Shape = { fields: ['name', 'selector', 'service', 'workloadRef'], what: 'a workload (name, and selector, service or workloadRef)' };
+const PEER: Shape = { fields: ['name', 'namespaceSelector', 'podSelector', 'ipBlock', 'service', 'workloadRef'], what: 'a peer (name, and namespaceSelector/podSelector, ipBlock, service or workloadRef)' };
+const WORKLOAD_REF: Shape = { fields: ['kind', 'name'], what: 'a workload reference (kind, name)' };
+const PEER_WORKLOAD_REF: Shape = { fields: ['namespace', 'kind', 'name'], what: 'a workload reference (namespace, kind, name)' };
+const PEER_SERVICE: Shape = { fields: ['namespace', 'name'], what: 'a Service reference (namespace, name)' };
+const INGRESS_ROUTE: Shape = { fields: ['from', 'ingressClassName'], what: 'an ingress route (from, ingressClassName)' };
 const FLOW: Shape = { fields: ['from', 'to', 'ports'], what: 'a flow (from, to, ports)' };
 const PORT: Shape = { fields: ['port', 'endPort', 'protocol'], what: 'a port (port, endPort, protocol)' };
 const SELECTOR: Shape = { fields: ['matchLabels', 'matchExpressions'], what: 'a label selector (matchLabels, matchExpressions)' };
@@ -68,12 +82,23 @@ const SCOPES: readonly IsolationScope[] = ['Workloads', 'Namespace'];
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
+/**
+ * A self-contained intent (no Service, workloadRef or Ingress route) as the compiler's ValidIntent. An intent
+ * with references is refused here, each reference named: use checkIntent() and src/resolve with the objects.
+ */
 export function validateIntent(obj: unknown): ValidationResult {
+  const checked = checkIntent(obj);
+  return checked.ok ? localIntent(checked.intent) : checked;
+}
+
+/** Everything the intent alone can tell, checked; references are kept for src/resolve. */
+export function checkIntent(obj: unknown): CheckResult {
   const ctx: Ctx = { issues: [] };
   const root = asObject(ctx, obj, '', ROOT);
   if (!root) return { ok: false, issues: ctx.issues };
   checkTypeMeta(ctx, root);
   const meta = metadataOf(ctx, field(root, 'metadata'));
+  if (meta) ctx.namespace = meta.namespace;
   const spec = specOf(ctx, field(root, 'spec'));
   if (ctx.issues.length > 0 || !meta || !spec) return { ok: false, issues: ctx.issues };
   return { ok: true, intent: { ...meta, ...spec } };
@@ -217,7 +242,7 @@ function stringEntries(value: unknown): Record<string, string> {
   return out;
 }
 
-type SpecPart = Omit<ValidIntent, keyof Meta>;
+type SpecPart = Omit<DeclaredIntent, keyof Meta>;
 
 function specOf(ctx: Ctx, value: unknown): SpecPart | undefined {
   if (value === undefined) {
@@ -241,9 +266,12 @@ function specOf(ctx: Ctx, value: unknown): SpecPart | undefined {
   const flows = listOf(ctx, field(spec, 'flows'), { path: 'spec.flows', max: LIMITS.flows }, (v, p, i) =>
     flowOf(ctx, v, { path: p, index: i }, table),
   );
+  const ingressRoutes = listOf(ctx, field(spec, 'ingressRoutes'), { path: 'spec.ingressRoutes', max: LIMITS.ingressRoutes }, (v, p, i) =>
+    ingressRouteOf(ctx, v, { path: p, index: i }, table),
+  );
   if (workloads && peers) checkSelectorText(ctx, workloads, peers);
-  if (!enforcement || !isolation || allowDNS === undefined || !workloads || !peers || !flows) return undefined;
-  return { enforcement, ...isolation, allowDNS, workloads, peers, flows };
+  if (!enforcement || !isolation || allowDNS === undefined || !workloads || !peers || !flows || !ingressRoutes) return undefined;
+  return { enforcement, ...isolation, allowDNS, workloads, peers, flows, ingressRoutes };
 }
 
 /**
@@ -251,9 +279,9 @@ function specOf(ctx: Ctx, value: unknown): SpecPart | undefined {
  * together, are bounded: flows copy a peer into every policy they touch, so this text is what compiled
  * output multiplies. The CRD has the same rule in CEL (the one part of the compile budget it can check).
  */
-function checkSelectorText(ctx: Ctx, workloads: readonly Workload[], peers: readonly Peer[]): void {
+function checkSelectorText(ctx: Ctx, workloads: readonly DeclaredWorkload[], peers: readonly DeclaredPeer[]): void {
   const selectors = [
-    ...workloads.map((w) => w.selector),
+    ...workloads.flatMap((w) => (w.kind === 'workload' ? [w.selector] : [])),
     ...peers.flatMap((p) => (p.kind === 'selector-peer' ? [p.namespaceSelector, p.podSelector] : [])),
   ];
   const total = selectors.reduce((n, s) => n + (s ? selectorText(s) : 0), 0);
@@ -262,7 +290,8 @@ function checkSelectorText(ctx: Ctx, workloads: readonly Workload[], peers: read
   }
 }
 
-function selectorText(s: LabelSelector): number {
+/** The characters of a selector's label keys and values (expression values too): what the selector budget counts. */
+export function selectorText(s: LabelSelector): number {
   const labels = Object.entries(s.matchLabels ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
   const expressions = (s.matchExpressions ?? []).reduce((n, e) => n + e.key.length + (e.values ?? []).reduce((m, v) => m + v.length, 0), 0);
   return labels + expressions;
@@ -325,7 +354,7 @@ function directionsOf(ctx: Ctx, value: unknown, path: string): Direction[] | und
 
 /** The workloads and peers by name, so that flows can resolve them and duplicates are found. */
 class NameTable {
-  private readonly byName = new Map<string, { path: string; endpoint?: Endpoint }>();
+  private readonly byName = new Map<string, { path: string; endpoint?: DeclaredEndpoint }>();
 
   /** Registers a name (even of a broken entry, so that flows naming it don't report it as unknown). */
   claim(ctx: Ctx, name: string, path: string): boolean {
@@ -338,7 +367,7 @@ class NameTable {
     return true;
   }
 
-  define(endpoint: Endpoint): void {
+  define(endpoint: DeclaredEndpoint): void {
     const entry = this.byName.get(endpoint.name);
     if (entry && !entry.endpoint) entry.endpoint = endpoint;
   }
@@ -348,7 +377,7 @@ class NameTable {
   }
 
   /** undefined: known but broken (already reported). */
-  get(name: string): Endpoint | undefined {
+  get(name: string): DeclaredEndpoint | undefined {
     return this.byName.get(name)?.endpoint;
   }
 
@@ -369,37 +398,93 @@ function endpointName(ctx: Ctx, value: unknown, path: string, table: NameTable):
 
 // ------------------------------------------------------------------------------------ workloads, peers
 
-function workloadOf(ctx: Ctx, value: unknown, path: string, table: NameTable): Workload | undefined {
+function workloadOf(ctx: Ctx, value: unknown, path: string, table: NameTable): DeclaredWorkload | undefined {
   const w = asObject(ctx, value, path, WORKLOAD);
   if (!w) return undefined;
   const name = endpointName(ctx, field(w, 'name'), child(path, 'name'), table);
-  const rawSelector = field(w, 'selector');
-  if (rawSelector === undefined) {
-    report(ctx, child(path, 'selector'), 'is required: the labels of this workload\'s pods, e.g. {matchLabels: {app: web}}');
-  }
-  const selector = rawSelector === undefined ? undefined : selectorOf(ctx, rawSelector, child(path, 'selector'));
-  if (name === undefined || !selector) return undefined;
-  const workload: Workload = { kind: 'workload', name, selector };
+  const shape = workloadShapeOf(ctx, w, path);
+  if (name === undefined || !shape) return undefined;
+  const workload = { ...shape, name } as DeclaredWorkload;
   table.define(workload);
   return workload;
 }
 
-function peerOf(ctx: Ctx, value: unknown, path: string, table: NameTable): Peer | undefined {
+type WorkloadShape = Omit<Workload, 'name'> | { kind: 'service-workload'; ref: ObjectRefOf<'Service'> } | { kind: 'ref-workload'; ref: ObjectRefOf<WorkloadKind> };
+type ObjectRefOf<K> = { kind: K; namespace: string; name: string; path: string };
+
+/** Exactly one of selector, service, workloadRef. */
+function workloadShapeOf(ctx: Ctx, w: Obj, path: string): WorkloadShape | undefined {
+  const given = ['selector', 'service', 'workloadRef'].filter((k) => field(w, k) !== undefined);
+  if (given.length !== 1) {
+    if (given.length === 0) {
+      report(ctx, child(path, 'selector'), 'is required (or, instead, service: a Service of this namespace, or workloadRef: {kind: Deployment, name: web}): the labels of this workload\'s pods, e.g. {matchLabels: {app: web}}');
+    } else report(ctx, path, `gives ${given.join(' and ')}: a workload is exactly one of selector, service or workloadRef; keep one`);
+    return undefined;
+  }
+  const namespace = ctx.namespace ?? '';
+  if (given[0] === 'service') {
+    const at = child(path, 'service');
+    const svc = checkedName(ctx, field(w, 'service'), at, dnsLabelProblem);
+    return svc === undefined ? undefined : { kind: 'service-workload', ref: { kind: 'Service', namespace, name: svc, path: at } };
+  }
+  if (given[0] === 'workloadRef') {
+    const at = child(path, 'workloadRef');
+    const r = asObject(ctx, field(w, 'workloadRef'), at, WORKLOAD_REF);
+    const ref = r && workloadRefOf(ctx, r, at, namespace);
+    return ref ? { kind: 'ref-workload', ref } : undefined;
+  }
+  const selector = selectorOf(ctx, field(w, 'selector'), child(path, 'selector'));
+  return selector ? { kind: 'workload', selector } : undefined;
+}
+
+function workloadRefOf(ctx: Ctx, r: Obj, at: string, namespace: string): ObjectRefOf<WorkloadKind> | undefined {
+  const kind = oneOf(ctx, field(r, 'kind'), child(at, 'kind'), WORKLOAD_KINDS);
+  const name = checkedName(ctx, field(r, 'name'), child(at, 'name'), dnsSubdomainProblem);
+  return kind && name !== undefined ? { kind, namespace, name, path: at } : undefined;
+}
+
+function peerOf(ctx: Ctx, value: unknown, path: string, table: NameTable): DeclaredPeer | undefined {
   const p = asObject(ctx, value, path, PEER);
   if (!p) return undefined;
   const name = endpointName(ctx, field(p, 'name'), child(path, 'name'), table);
   const shape = peerShapeOf(ctx, p, path);
   if (name === undefined || !shape) return undefined;
-  const peer: Peer = { ...shape, name } as Peer;
+  const peer = { ...shape, name } as DeclaredPeer;
   table.define(peer);
   return peer;
 }
 
 type PeerShape =
   | { kind: 'selector-peer'; namespaceSelector: LabelSelector; podSelector?: LabelSelector }
-  | { kind: 'ip-peer'; ipBlock: IPBlock };
+  | { kind: 'ip-peer'; ipBlock: IPBlock }
+  | { kind: 'service-peer'; ref: ObjectRefOf<'Service'> }
+  | { kind: 'ref-peer'; ref: ObjectRefOf<WorkloadKind> };
 
 function peerShapeOf(ctx: Ctx, p: Obj, path: string): PeerShape | undefined {
+  const refs = ['service', 'workloadRef'].filter((k) => field(p, k) !== undefined);
+  if (refs.length === 0) return selectorOrIpPeerOf(ctx, p, path);
+  const others = ['namespaceSelector', 'podSelector', 'ipBlock'].filter((k) => field(p, k) !== undefined);
+  if (refs.length + others.length > 1) {
+    report(ctx, path, `gives ${[...others, ...refs].join(' and ')}: a peer is exactly one of namespaceSelector/podSelector, ipBlock, service or workloadRef; keep one`);
+    return undefined;
+  }
+  const at = child(path, refs[0] as string);
+  const r = asObject(ctx, field(p, refs[0] as string), at, refs[0] === 'service' ? PEER_SERVICE : PEER_WORKLOAD_REF);
+  if (!r) return undefined;
+  const namespace = checkedName(ctx, field(r, 'namespace'), child(at, 'namespace'), dnsLabelProblem);
+  if (namespace !== undefined && namespace === ctx.namespace) {
+    report(ctx, child(at, 'namespace'), `is the intent's own namespace ${quote(namespace)}: a peer is outside the namespace; declare it under spec.workloads (service: or workloadRef:) instead`);
+    return undefined;
+  }
+  if (refs[0] === 'service') {
+    const name = checkedName(ctx, field(r, 'name'), child(at, 'name'), dnsLabelProblem);
+    return namespace !== undefined && name !== undefined ? { kind: 'service-peer', ref: { kind: 'Service', namespace, name, path: at } } : undefined;
+  }
+  const ref = workloadRefOf(ctx, r, at, namespace ?? '');
+  return namespace !== undefined && ref ? { kind: 'ref-peer', ref } : undefined;
+}
+
+function selectorOrIpPeerOf(ctx: Ctx, p: Obj, path: string): PeerShape | undefined {
   const rawNs = field(p, 'namespaceSelector');
   const rawPod = field(p, 'podSelector');
   const rawIp = field(p, 'ipBlock');
@@ -413,7 +498,7 @@ function peerShapeOf(ctx: Ctx, p: Obj, path: string): PeerShape | undefined {
     return ipBlock ? { kind: 'ip-peer', ipBlock } : undefined;
   }
   if (!hasSelectors) {
-    report(ctx, path, 'a peer needs namespaceSelector (optionally with podSelector) or ipBlock');
+    report(ctx, path, 'a peer needs namespaceSelector (optionally with podSelector), ipBlock, service ({namespace, name}) or workloadRef ({namespace, kind, name})');
     return undefined;
   }
   if (rawNs === undefined) {
@@ -550,20 +635,50 @@ function valuesOf(ctx: Ctx, value: unknown, path: string, operator: string | und
 
 // ---------------------------------------------------------------------------------------------- flows
 
-function flowOf(ctx: Ctx, value: unknown, at: { path: string; index: number }, table: NameTable): Flow | undefined {
+function flowOf(ctx: Ctx, value: unknown, at: { path: string; index: number }, table: NameTable): DeclaredFlow | undefined {
   const { path, index } = at;
   const f = asObject(ctx, value, path, FLOW);
   if (!f) return undefined;
   const from = endpointsOf(ctx, field(f, 'from'), child(path, 'from'), table);
   const to = endpointsOf(ctx, field(f, 'to'), child(path, 'to'), table);
   const rawPorts = field(f, 'ports');
-  const ports = rawPorts === undefined ? [] : portsOf(ctx, rawPorts, child(path, 'ports'));
-  if (!from || !to || !ports) return undefined;
+  const ports = rawPorts === undefined ? undefined : portsOf(ctx, rawPorts, child(path, 'ports'));
+  if (!from || !to || (rawPorts !== undefined && !ports)) return undefined;
   if (!touchesWorkload(ctx, from, to, path)) return undefined;
-  return { index, from, to, ports };
+  if (ports && !rangesNotToServices(ctx, to, ports, child(path, 'ports'))) return undefined;
+  return ports ? { index, from, to, ports } : { index, from, to };
 }
 
-function endpointsOf(ctx: Ctx, value: unknown, path: string, table: NameTable): Endpoint[] | undefined {
+/** endPort is refused for a Service destination: a Service's ports are a list, not a range. */
+function rangesNotToServices(ctx: Ctx, to: readonly DeclaredEndpoint[], ports: readonly DeclaredPort[], path: string): boolean {
+  const service = to.find((e) => e.kind === 'service-workload' || e.kind === 'service-peer');
+  const ranged = ports.findIndex((p) => p.endPort !== undefined);
+  if (!service || ranged < 0) return true;
+  report(ctx, `${path}[${ranged}].endPort`, `is not allowed to a Service (${quote(service.name)} is one): name each Service port by number or name, or write the flow to a selector or workloadRef endpoint`);
+  return false;
+}
+
+function ingressRouteOf(ctx: Ctx, value: unknown, at: { path: string; index: number }, table: NameTable): IngressRoute | undefined {
+  const { path, index } = at;
+  const r = asObject(ctx, value, path, INGRESS_ROUTE);
+  if (!r) return undefined;
+  const from = endpointsOf(ctx, field(r, 'from'), child(path, 'from'), table);
+  const rawClass = field(r, 'ingressClassName');
+  const className = rawClass === undefined ? undefined : checkedName(ctx, rawClass, child(path, 'ingressClassName'), dnsSubdomainProblem);
+  if (!from || (rawClass !== undefined && className === undefined)) return undefined;
+  const workload = from.find(isWorkloadEndpoint);
+  if (workload) {
+    report(ctx, child(path, 'from'), `names workload ${quote(workload.name)}: ingressRoutes[].from names peers only (the ingress controller's pods, outside this namespace)`);
+    return undefined;
+  }
+  return { index, from: from as DeclaredPeer[], ...(className !== undefined ? { ingressClassName: className } : {}) };
+}
+
+function isWorkloadEndpoint(e: DeclaredEndpoint): boolean {
+  return e.kind === 'workload' || e.kind === 'service-workload' || e.kind === 'ref-workload';
+}
+
+function endpointsOf(ctx: Ctx, value: unknown, path: string, table: NameTable): DeclaredEndpoint[] | undefined {
   if (value === undefined) {
     report(ctx, path, 'is required: a workload or peer name, or a list of them');
     return undefined;
@@ -572,7 +687,7 @@ function endpointsOf(ctx: Ctx, value: unknown, path: string, table: NameTable): 
   if (!names) return undefined;
   const resolved = names.map(({ name, at }) => resolve(ctx, name, at, table));
   if (resolved.some((e) => e === undefined)) return undefined;
-  const unique = new Map((resolved as Endpoint[]).map((e) => [e.name, e]));
+  const unique = new Map((resolved as DeclaredEndpoint[]).map((e) => [e.name, e]));
   return [...unique.values()];
 }
 
@@ -593,7 +708,7 @@ function namesOf(ctx: Ctx, value: unknown, path: string): { name: string; at: st
 }
 
 /** undefined when unknown (reported here) or when the named entry is itself broken (reported there). */
-function resolve(ctx: Ctx, name: string, path: string, table: NameTable): Endpoint | undefined {
+function resolve(ctx: Ctx, name: string, path: string, table: NameTable): DeclaredEndpoint | undefined {
   if (table.has(name)) return table.get(name);
   const known = table.names();
   const shown = known.length > 20 ? `${known.slice(0, 20).join(', ')}, …` : known.join(', ');
@@ -620,9 +735,9 @@ function closest(name: string, known: readonly string[]): string | undefined {
 }
 
 /** Every (from, to) pair needs a workload on one side: this namespace's policies can't govern peer-to-peer. */
-function touchesWorkload(ctx: Ctx, from: readonly Endpoint[], to: readonly Endpoint[], path: string): boolean {
-  const source = from.find((e) => e.kind !== 'workload');
-  const destination = to.find((e) => e.kind !== 'workload');
+function touchesWorkload(ctx: Ctx, from: readonly DeclaredEndpoint[], to: readonly DeclaredEndpoint[], path: string): boolean {
+  const source = from.find((e) => !isWorkloadEndpoint(e));
+  const destination = to.find((e) => !isWorkloadEndpoint(e));
   if (!source || !destination) return true;
   report(
     ctx,
@@ -635,7 +750,7 @@ function touchesWorkload(ctx: Ctx, from: readonly Endpoint[], to: readonly Endpo
 
 // ---------------------------------------------------------------------------------------------- ports
 
-function portsOf(ctx: Ctx, value: unknown, path: string): FlowPort[] | undefined {
+function portsOf(ctx: Ctx, value: unknown, path: string): DeclaredPort[] | undefined {
   if (Array.isArray(value) && value.length === 0) {
     report(ctx, path, 'is empty; omit ports to allow every port, or list at least one');
     return undefined;
@@ -643,18 +758,21 @@ function portsOf(ctx: Ctx, value: unknown, path: string): FlowPort[] | undefined
   return listOf(ctx, value, { path, max: LIMITS.portsPerFlow }, (v, p) => portOf(ctx, v, p));
 }
 
-function portOf(ctx: Ctx, value: unknown, path: string): FlowPort | undefined {
+/** The protocol stays absent when not written: to a Service it filters, elsewhere it means TCP (localPort). */
+function portOf(ctx: Ctx, value: unknown, path: string): DeclaredPort | undefined {
   const p = asObject(ctx, value, path, PORT);
   if (!p) return undefined;
-  const protocol = optional(field(p, 'protocol'), 'TCP' as Protocol, (v) => oneOf(ctx, v, child(path, 'protocol'), PROTOCOLS));
+  const rawProtocol = field(p, 'protocol');
+  const protocol = rawProtocol === undefined ? undefined : oneOf(ctx, rawProtocol, child(path, 'protocol'), PROTOCOLS);
   const port = field(p, 'port');
   const endPort = field(p, 'endPort');
   const ok = portValueOk(ctx, port, child(path, 'port')) && endPortOk(ctx, endPort, port, path);
-  if (!protocol || !ok) return undefined;
-  if (port === undefined) return { protocol };
-  if (typeof port === 'string') return { protocol, port };
+  if ((rawProtocol !== undefined && !protocol) || !ok) return undefined;
+  const proto = protocol ? { protocol } : {};
+  if (port === undefined) return proto;
+  if (typeof port === 'string') return { ...proto, port };
   const end = endPort as number | undefined;
-  return end === undefined || end === port ? { protocol, port: port as number } : { protocol, port: port as number, endPort: end };
+  return end === undefined || end === port ? { ...proto, port: port as number } : { ...proto, port: port as number, endPort: end };
 }
 
 function isPortNumber(value: unknown): value is number {

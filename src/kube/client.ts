@@ -52,6 +52,7 @@ export class Kube {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly core: k8s.CoreV1Api;
   private readonly coord: k8s.CoordinationV1Api;
+  private readonly apps: k8s.AppsV1Api;
 
   constructor(
     readonly kc: k8s.KubeConfig,
@@ -61,9 +62,10 @@ export class Kube {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.coord = kc.makeApiClient(k8s.CoordinationV1Api);
+    this.apps = kc.makeApiClient(k8s.AppsV1Api);
     // client-node 0.20's `request` opens a new TLS connection per call unless told to keep them alive: at
     // thousands of intents the handshakes dominate (on both sides).
-    for (const api of [this.net, this.custom, this.core, this.coord]) api.addInterceptor(keepAlive);
+    for (const api of [this.net, this.custom, this.core, this.coord, this.apps]) api.addInterceptor(keepAlive);
   }
 
   private async call<T>(ctx: ApiErrorContext, fn: () => Promise<{ body: T; response: { statusCode?: number } }>): Promise<T> {
@@ -269,7 +271,28 @@ export class Kube {
           ? this.core.listNamespacedPod(ns, undefined, undefined, cont, undefined, sel, PAGE)
           : this.core.listPodForAllNamespaces(undefined, cont, undefined, sel, PAGE);
       default:
-        return Promise.reject(new Error(`no lister for ${target.kind}`));
+        return this.listReferencedPage(target.kind, cont, o);
+    }
+  }
+
+  /** The kinds an intent may reference (src/resolve): read, never written. */
+  private listReferencedPage(kind: string, cont: string | undefined, o: { namespace?: string; labelSelector?: string }): ReturnType<PageFn> {
+    const { namespace: ns, labelSelector: sel } = o;
+    switch (kind) {
+      case 'Service':
+        return ns ? this.core.listNamespacedService(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.core.listServiceForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case 'Deployment':
+        return ns ? this.apps.listNamespacedDeployment(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listDeploymentForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case 'StatefulSet':
+        return ns ? this.apps.listNamespacedStatefulSet(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listStatefulSetForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case 'DaemonSet':
+        return ns ? this.apps.listNamespacedDaemonSet(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listDaemonSetForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case 'ReplicaSet':
+        return ns ? this.apps.listNamespacedReplicaSet(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listReplicaSetForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case 'Ingress':
+        return ns ? this.net.listNamespacedIngress(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.net.listIngressForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      default:
+        return Promise.reject(new Error(`no lister for ${kind}`));
     }
   }
 }

@@ -15,7 +15,19 @@ export interface ClusterObjects {
   readonly pods: KubeObject[];
   readonly policies: KubeObject[];
   readonly intents: KubeObject[];
+  /** Services, Deployments, StatefulSets, DaemonSets, ReplicaSets, Ingresses: what intents may reference. */
+  readonly referenced: KubeObject[];
 }
+
+/** The kinds intents may reference (src/resolve), with the apiVersion a file would carry. */
+const REFERENCED: readonly (readonly [string, string])[] = [
+  ['Service', 'v1'],
+  ['Deployment', 'apps/v1'],
+  ['StatefulSet', 'apps/v1'],
+  ['DaemonSet', 'apps/v1'],
+  ['ReplicaSet', 'apps/v1'],
+  ['Ingress', 'networking.k8s.io/v1'],
+];
 
 /** A Kube over the kubeconfig file at `path` (client-node throws if it cannot be read or parsed). */
 export function kubeFromFile(path: string): Kube {
@@ -24,13 +36,14 @@ export function kubeFromFile(path: string): Kube {
 
 export async function readClusterObjects(kube: Kube): Promise<ClusterObjects> {
   const tag = (apiVersion: string, kind: string) => (items: KubeObject[]): KubeObject[] => items.map((o) => ({ ...o, apiVersion, kind }));
-  const [namespaces, pods, policies, intents] = await Promise.all([
+  const [namespaces, pods, policies, intents, ...referenced] = await Promise.all([
     kube.listAll<KubeObject>('Namespace').then(tag('v1', 'Namespace')),
     kube.listAll<KubeObject>('Pod').then(tag('v1', 'Pod')),
     kube.listAll<KubeObject>(KIND_POLICY).then(tag('networking.k8s.io/v1', 'NetworkPolicy')),
     kube.listAll<KubeObject>(KIND_INTENT).then(tag(API_VERSION, KIND), noCrd),
+    ...REFERENCED.map(([kind, apiVersion]) => kube.listAll<KubeObject>(kind).then(tag(apiVersion, kind))),
   ]);
-  return { namespaces, pods, policies, intents };
+  return { namespaces, pods, policies, intents, referenced: referenced.flat() };
 }
 
 /** No CRD installed: a cluster without intents, not an error. */

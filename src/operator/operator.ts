@@ -32,7 +32,8 @@ import { Manager, periodic } from './manager';
 import type { ManagerDeps } from './manager';
 import { createMetrics, serveMetrics } from './metrics';
 import type { Metrics } from './metrics';
-import { MANAGED_SELECTOR } from './ownership';
+import { MANAGED_SELECTOR, parseKey } from './ownership';
+import { IntentReferences, REFERENCED_KINDS, ReferencedObjects, referenceChanged } from './references';
 import { WorkQueue } from './queue';
 import type { Timers } from './queue';
 import { reconcile } from './reconcile';
@@ -107,14 +108,18 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   const manager = new Manager({ log, metrics: c.metrics, serve: c.serve, elect: c.elect, onLostLeadership: o.onLostLeadership });
   const ownWrites = new OwnWrites();
   const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) });
-  const deps = { kube, policies, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n) };
+  const references = new IntentReferences();
+  const objects = new ReferencedObjects();
+  const deps = { kube, policies, objects, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n) };
   const intents = new Controller('segmentationintent', cache, (key, l) => reconcile(key, { ...deps, log: l }), { log, metrics: c.metrics, workers: o.workers, queue: parts.intents });
 
   const namespaces = scope.kind === 'list' ? scope.namespaces : [undefined];
   const selected = scope.kind === 'selector' ? cache.informer(NAMESPACES, { labelSelector: scope.selector }) : undefined;
   const governed = (ns: string | undefined): boolean => !selected || (ns !== undefined && selected.get(`/${ns}`) !== undefined);
   for (const ns of namespaces) {
-    cache.informer(INTENTS, { namespace: ns });
+    cache.informer(INTENTS, { namespace: ns }).addSink(references.sink());
+    // The kinds intents may reference, always watched in scope (docs/adr/0012): trimmed, so a few hundred bytes each.
+    for (const kind of REFERENCED_KINDS) cache.informer(kind, { namespace: ns }).addSink(objects.sink(kind.kind, ns));
     const store = new PolicyStore(ns);
     policies.add(store);
     cache.informer(POLICIES, { namespace: ns, labelSelector: MANAGED_SELECTOR }).addSink(store);
@@ -122,6 +127,9 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   intents
     .watch({ kind: INTENTS, namespaces, predicates: [inNamespaces(governed), specChanged], keys: self })
     .watch({ kind: POLICIES, namespaces, labelSelector: MANAGED_SELECTOR, predicates: [inNamespaces(governed), notEcho(ownWrites)], keys: owner });
+  // A change to a referenced object recompiles exactly the intents that name it, at once.
+  const naming = (e: Parameters<IntentReferences['intentsFor']>[0]): string[] => references.intentsFor(e).filter((k) => governed(parseKey(k).namespace));
+  for (const kind of REFERENCED_KINDS) intents.watch({ kind, namespaces, predicates: [referenceChanged], keys: naming });
   if (scope.kind === 'selector') {
     const intentsIn = viaIndex(cache, KIND_INTENT, INDEX_NAMESPACE, (e) => e.object.metadata?.name ?? '');
     intents.watch({ kind: NAMESPACES, labelSelector: scope.selector, predicates: [newlySeen], keys: intentsIn });
@@ -137,7 +145,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
 
   const unhealthyAfterMs = o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
   manager
-    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear()) })
+    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear()) })
     .add(intents)
     .add(periodic(resync, o.resyncMs, { log, timers: c.timers, failed: 'resync failed; sweep skipped' }))
     .addReadyCheck(() => cache.synced() && cache.healthy(unhealthyAfterMs));

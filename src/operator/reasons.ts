@@ -8,6 +8,8 @@ export const Reason = {
   NameConflict: 'NameConflict',
   ApiError: 'ApiError',
   DryRun: 'DryRun',
+  /** A Service, workload object or Ingress the intent names can't be resolved: what it owns is kept. */
+  UnresolvedReference: 'UnresolvedReference',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -21,6 +23,9 @@ export const EventReason = {
   NameConflict: Reason.NameConflict,
   ApiError: Reason.ApiError,
   DryRun: Reason.DryRun,
+  UnresolvedReference: Reason.UnresolvedReference,
+  /** Ingress backends of spec.ingressRoutes that open nothing (Warning, when the list changes). */
+  UncoveredBackends: 'UncoveredBackends',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -9,7 +9,8 @@
  */
 import type { Logger } from 'winston';
 import { compileChecked } from '../compile';
-import { formatIssue, validateIntent } from '../intent';
+import { checkIntent, formatIssue } from '../intent';
+import { type ClusterObjects, resolveIntent } from '../resolve';
 import type { SegmentationIntent, ValidIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
 import { ApiError, isAlreadyExists, isConflict } from '../kube/errors';
@@ -20,7 +21,7 @@ import { parseKey } from './ownership';
 import { diff, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
 import { EventReason } from './reasons';
-import { nextStatus, transitionEvent } from './status';
+import { nextStatus, transitionEvent, uncoveredEvent } from './status';
 import type { Outcome, StatusEvent } from './status';
 import { NotSyncedError, livePolicyOf } from './store';
 import type { LivePolicy, PolicyReader } from './store';
@@ -41,6 +42,8 @@ export interface Deps {
   readonly kube: KubeApi;
   /** The policies an intent controls, by uid (the watch-fed store; throws NotSyncedError before it listed). */
   readonly policies: PolicyReader;
+  /** The Services, workload objects and Ingresses intents reference (./references.ts; throws NotSyncedError before it listed). */
+  readonly objects: ClusterObjects;
   readonly now: () => Date;
   readonly log: Logger;
   readonly onDriftCorrected?: (count: number) => void;
@@ -80,24 +83,30 @@ function refOf(intent: SegmentationIntent): IntentRef {
 
 async function act(intent: SegmentationIntent, current: readonly LivePolicy[], d: Deps): Promise<Outcome> {
   const ref = refOf(intent);
-  const validation = validateIntent(intent);
+  const counts = { flows: intent.spec?.flows?.length ?? 0, workloads: intent.spec?.workloads?.length ?? 0 };
+  const kept = (): string[] => current.filter((p) => ownedBy(p, ref)).map(name);
+  const checked = checkIntent(intent);
+  // A reference that does not resolve keeps what the intent owns, like an invalid spec, under its own reason.
+  const resolved = checked.ok ? resolveIntent(checked.intent, d.objects) : checked;
+  if (checked.ok && !resolved.ok) return { kind: 'UnresolvedReference', kept: kept(), issues: resolved.issues.map(formatIssue).join('; '), ...counts };
+  const validation = resolved;
   // Over the compile budget counts as invalid: refused before anything is written, what it owns is kept.
   const compiled = validation.ok ? compileChecked(validation.intent) : validation;
   if (!validation.ok || !compiled.ok) {
     const issues = (compiled.ok ? [] : compiled.issues).map(formatIssue).join('; ');
-    const kept = current.filter((p) => ownedBy(p, ref)).map(name);
-    return { kind: 'InvalidSpec', kept, issues, flows: intent.spec?.flows?.length ?? 0, workloads: intent.spec?.workloads?.length ?? 0 };
+    return { kind: 'InvalidSpec', kept: kept(), issues, ...counts };
   }
+  const uncoveredBackends = validation.uncoveredBackends;
   const plan = diff(compiled.policies, current, ref);
   const desiredNames = (p: Plan): string[] => [...p.unchanged, ...p.update.map((u) => name(u.desired)), ...p.create.map(name)];
   if (validation.intent.enforcement === 'DryRun') {
     d.log.info('dry run', { create: plan.create.length, update: plan.update.length, delete: plan.delete.length });
-    return { kind: 'DryRun', policies: desiredNames(plan), conflicts: plan.conflicts, flows: validation.intent.flows.length, workloads: validation.intent.workloads.length, wouldChange: summary(plan) };
+    return { kind: 'DryRun', policies: desiredNames(plan), conflicts: plan.conflicts, ...counts, wouldChange: summary(plan), uncoveredBackends };
   }
   const clashes = await applyPlan(plan, { intent, valid: validation.intent, owned: current }, d);
   const conflicts = [...plan.conflicts, ...clashes].sort();
   const policies = desiredNames(plan).filter((n) => !clashes.includes(n));
-  return { kind: 'Reconciled', policies, conflicts, flows: validation.intent.flows.length, workloads: validation.intent.workloads.length };
+  return { kind: 'Reconciled', policies, conflicts, ...counts, uncoveredBackends };
 }
 
 function name(p: { readonly metadata: { readonly name?: string } }): string {
@@ -224,11 +233,14 @@ async function writeStatus(intent: SegmentationIntent, o: Outcome, d: Deps): Pro
   d.log.info('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, policies: next.policies?.length });
   const ev = transitionEvent(intent.status, next);
   if (ev) await emit(intent, ev, d);
+  const uncovered = uncoveredEvent(intent.status, next);
+  if (uncovered) await emit(intent, uncovered, d);
 }
 
 function resultOf(o: Outcome): ReconcileOutcome {
   switch (o.kind) {
     case 'InvalidSpec':
+    case 'UnresolvedReference':
       return { result: 'invalid' };
     case 'DryRun':
       return { result: 'dryrun' };

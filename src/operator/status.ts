@@ -6,12 +6,19 @@ import type { Condition } from '../model/kubernetes';
 import type { SegmentationIntentStatus } from '../intent/types';
 import { findCondition, setCondition } from './conditions';
 import type { NewCondition } from './conditions';
-import { ConditionType, Reason } from './reasons';
+import { ConditionType, EventReason, Reason } from './reasons';
+
+/** Ingress backends that open nothing (status.uncoveredBackends), on outcomes that resolved the intent. */
+interface Resolved {
+  readonly uncoveredBackends?: readonly string[];
+}
 
 export type Outcome =
-  | { readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number }
-  | { readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number; readonly wouldChange: string }
+  | ({ readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number } & Resolved)
+  | ({ readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number; readonly wouldChange: string } & Resolved)
   | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number; readonly workloads: number }
+  /** A reference did not resolve (object missing, no selector, port not on the Service): what it owns is kept. */
+  | { readonly kind: 'UnresolvedReference'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number; readonly workloads: number }
   /** `existing`: what the intent owns after a write failed part-way, when known; else the last status stands. */
   | { readonly kind: 'ApiError'; readonly message: string; readonly existing?: readonly string[] };
 
@@ -41,6 +48,11 @@ function conditionsFor(o: Outcome): [NewCondition, NewCondition] {
         ready('False', Reason.InvalidSpec, `invalid spec, existing policies kept: ${o.issues}`),
         degraded('True', Reason.InvalidSpec, o.issues),
       ];
+    case 'UnresolvedReference':
+      return [
+        ready('False', Reason.UnresolvedReference, `unresolved reference, existing policies kept: ${o.issues}`),
+        degraded('True', Reason.UnresolvedReference, o.issues),
+      ];
     case 'ApiError':
       return [ready('False', Reason.ApiError, o.message), degraded('True', Reason.ApiError, o.message)];
   }
@@ -56,6 +68,7 @@ function policiesOf(o: Outcome, prev: SegmentationIntentStatus | undefined): str
     case 'DryRun':
       return [...o.policies].sort();
     case 'InvalidSpec':
+    case 'UnresolvedReference':
       return [...o.kept].sort();
     case 'ApiError':
       return [...(o.existing ?? prev?.policies ?? [])].sort();
@@ -67,11 +80,27 @@ function countsOf(o: Outcome, prev: SegmentationIntentStatus | undefined): { flo
   return o.kind === 'ApiError' ? { flows: prev?.flows ?? 0, workloads: prev?.workloads ?? 0 } : { flows: o.flows, workloads: o.workloads };
 }
 
+/** Known only when the intent resolved; otherwise the last list stands (its Ingresses may not have changed). */
+function uncoveredOf(o: Outcome, prev: SegmentationIntentStatus | undefined): string[] {
+  if (o.kind === 'Reconciled' || o.kind === 'DryRun') return [...(o.uncoveredBackends ?? [])].sort();
+  return [...(prev?.uncoveredBackends ?? [])];
+}
+
+/** A Warning when the list of uncovered Ingress backends changes to a non-empty one. */
+export function uncoveredEvent(prev: SegmentationIntentStatus | undefined, next: SegmentationIntentStatus): StatusEvent | undefined {
+  const before = (prev?.uncoveredBackends ?? []).join(',');
+  const after = next.uncoveredBackends ?? [];
+  if (after.length === 0 || after.join(',') === before) return undefined;
+  return { type: 'Warning', reason: EventReason.UncoveredBackends, message: `Ingress backends no workload's service covers open nothing: ${after.join(', ')}` };
+}
+
 export function nextStatus(prev: SegmentationIntentStatus | undefined, o: Outcome, at: { now: Date; generation?: number }): SegmentationIntentStatus {
   const [ready, degraded] = conditionsFor(o);
   let conditions = setCondition(prev?.conditions, ready, at);
   conditions = setCondition(conditions, degraded, at);
   const status: SegmentationIntentStatus = { conditions, policies: policiesOf(o, prev), ...countsOf(o, prev) };
+  const uncovered = uncoveredOf(o, prev);
+  if (uncovered.length > 0) status.uncoveredBackends = uncovered;
   // An API error says nothing about the current generation: keep the generation last fully observed.
   const observed = o.kind === 'ApiError' ? prev?.observedGeneration : at.generation;
   if (observed !== undefined) status.observedGeneration = observed;

@@ -8,7 +8,8 @@ import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { Cluster, REPO_ROOT, freshNamespace, kubectl, useCluster } from './cluster';
 import { SPEC_HASH_ANNOTATION, compile, specHash } from '../../src/compile';
-import { GROUP, KIND, PLURAL, VERSION, formatIssue, validateIntent } from '../../src/intent';
+import { GROUP, KIND, PLURAL, VERSION, checkIntent, formatIssue, validateIntent } from '../../src/intent';
+import { indexObjects, resolveIntent } from '../../src/resolve';
 import type { ValidIntent } from '../../src/intent';
 import { loadManifests } from '../../src/cli/load';
 import type { KubeObject, NetworkPolicy } from '../../src/model/kubernetes';
@@ -16,18 +17,18 @@ import { INVALID_CASES, baseSpec, intentWith } from '../fixtures/intents/cases';
 
 type Obj = Record<string, unknown>;
 
-function exampleIntents(): { example: string; intent: KubeObject }[] {
+/** Each example's intent, with the example's other objects (what its references resolve against). */
+function exampleIntents(): { example: string; intent: KubeObject; objects: KubeObject[] }[] {
   const dir = path.join(REPO_ROOT, 'examples');
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort()
-    .flatMap((example) =>
-      loadManifests([path.join(dir, example)])
-        .objects.filter((o) => o.object.kind === KIND)
-        .map((o) => ({ example, intent: o.object })),
-    );
+    .flatMap((example) => {
+      const all = loadManifests([path.join(dir, example)]).objects.map((o) => o.object);
+      return all.filter((o) => o.kind === KIND).map((intent) => ({ example, intent, objects: all }));
+    });
 }
 
 /** A copy of the object in another namespace, optionally renamed (dry runs still see name clashes). */
@@ -37,10 +38,21 @@ function inNamespace(obj: KubeObject | Obj, namespace: string, name?: string): O
   return copy;
 }
 
-function validOrFail(obj: unknown): ValidIntent {
-  const r = validateIntent(obj);
+/**
+ * The intent checked and resolved against its example's objects, those of the example's namespace moved with the
+ * intent to the test's (a cross-namespace peer's objects stay where they are).
+ */
+function validOrFail(obj: unknown, objects: readonly KubeObject[] = [], from = ''): ValidIntent {
+  const c = checkIntent(obj);
+  if (!c.ok) assert.fail(c.issues.map(formatIssue).join('\n'));
+  const moved = objects.map((o) => (o.metadata?.namespace === from ? { ...o, metadata: { ...o.metadata, namespace: c.intent.namespace } } : o));
+  const r = resolveIntent(c.intent, indexObjects(moved));
   if (!r.ok) assert.fail(r.issues.map(formatIssue).join('\n'));
   return r.intent;
+}
+
+function namespaceOf(o: KubeObject | Obj): string {
+  return ((o['metadata'] as Obj | undefined)?.['namespace'] as string | undefined) ?? '';
 }
 
 /** The apiserver's rejection message, or undefined when it accepted the object. */
@@ -74,7 +86,7 @@ describe('the SegmentationIntent CRD on the real apiserver', function () {
     custom.createNamespacedCustomObject(GROUP, VERSION, ns.name, PLURAL, body, undefined, dryRun);
 
   describe('accepts every example and applies the API.md defaults', () => {
-    for (const { example, intent } of exampleIntents()) {
+    for (const { example, intent, objects } of exampleIntents()) {
       it(`stores the intent of examples/${example}`, async () => {
         const body = inNamespace(intent, ns.name);
         const name = (body['metadata'] as Obj)['name'] as string;
@@ -87,14 +99,14 @@ describe('the SegmentationIntent CRD on the real apiserver', function () {
         assert.ok(back.spec.isolation.directions.length > 0);
         assert.ok(['Workloads', 'Namespace'].includes(back.spec.isolation.scope));
         // What the apiserver stored still validates, and compiles like the file.
-        const fromFile = compile(validOrFail(inNamespace(intent, ns.name)));
-        const fromServer = compile(validOrFail({ ...back, metadata: { ...(back['metadata'] as Obj), uid: undefined } }));
+        const fromFile = compile(validOrFail(inNamespace(intent, ns.name), objects, namespaceOf(intent)));
+        const fromServer = compile(validOrFail({ ...back, metadata: { ...(back['metadata'] as Obj), uid: undefined } }, objects, namespaceOf(intent)));
         assert.deepEqual(fromServer, fromFile);
       });
     }
   });
 
-  it('defaults isolation, allowDNS, enforcement and protocol of a minimal intent', async () => {
+  it('defaults isolation, allowDNS and enforcement of a minimal intent, and leaves a port\'s protocol unset (to a Service it filters)', async () => {
     const body = inNamespace(
       { ...intentWith({ workloads: [{ name: 'web', selector: {} }], flows: [{ from: 'web', to: 'web', ports: [{ port: 80 }] }] }, 'minimal') },
       ns.name,
@@ -107,7 +119,7 @@ describe('the SegmentationIntent CRD on the real apiserver', function () {
         isolation: { directions: ['Ingress'], scope: 'Workloads' },
         allowDNS: true,
         workloads: undefined,
-        flows: [{ from: 'web', to: 'web', ports: [{ port: 80, protocol: 'TCP' }] }],
+        flows: [{ from: 'web', to: 'web', ports: [{ port: 80 }] }],
       },
     );
   });
@@ -140,13 +152,13 @@ describe('the SegmentationIntent CRD on the real apiserver', function () {
   });
 
   describe('accepts every generated policy (server-side dry run)', () => {
-    for (const { example, intent } of exampleIntents()) {
+    for (const { example, intent, objects } of exampleIntents()) {
       it(`accepts the policies of examples/${example}, owned by the stored intent, and keeps their spec hash`, async () => {
         const name = `${(intent['metadata'] as Obj)['name'] as string}-owned`;
         const body = inNamespace(intent, ns.name);
         (body['metadata'] as Obj)['name'] = name;
         const stored = (await createIntent(body)) as { body: { metadata: { uid: string } } };
-        const valid = validOrFail({ ...body, metadata: { ...(body['metadata'] as Obj), uid: stored.body.metadata.uid } });
+        const valid = validOrFail({ ...body, metadata: { ...(body['metadata'] as Obj), uid: stored.body.metadata.uid } }, objects, namespaceOf(intent));
         const policies = compile(valid);
         assert.ok(policies.length > 0);
         for (const p of policies) {

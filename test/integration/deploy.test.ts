@@ -30,19 +30,33 @@ async function renderedDeploy(cluster: Cluster): Promise<KubeObject[]> {
  * An example's objects as written: netseg's loader trims Pods to the fields netseg reads (src/cli/load.ts), and
  * the apiserver refuses a Pod without its containers' images.
  */
-function exampleIn(example: string, ns: string): { pods: KubeObject[]; intent: SegmentationIntent } {
+const REFERENCED = ['Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'Ingress'];
+
+/**
+ * The example's objects of its own namespace move to `ns`; those of other namespaces (a cross-namespace peer's
+ * Service) to `peerNs`, and the intent's peer references follow them.
+ */
+function exampleIn(example: string, ns: string, peerNs: string): { pods: KubeObject[]; referenced: KubeObject[]; intent: SegmentationIntent } {
   const dir = path.join(REPO_ROOT, 'examples', example);
   const objects = fs
     .readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as KubeObject));
-  const move = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, namespace: ns } });
   const intent = objects.find((o) => o.kind === 'SegmentationIntent');
   assert.ok(intent, `examples/${example} has an intent`);
+  const home = intent.metadata?.namespace;
+  const move = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata?.namespace === home ? ns : peerNs } });
+  const moved = move(intent) as unknown as SegmentationIntent;
+  for (const p of moved.spec.peers ?? []) {
+    if (p.service) p.service = { ...p.service, namespace: peerNs };
+    if (p.workloadRef) p.workloadRef = { ...p.workloadRef, namespace: peerNs };
+  }
   return {
-    pods: objects.filter((o) => o.kind === 'Pod').map(move),
-    intent: move(intent) as unknown as SegmentationIntent,
+    // Pods all move to `ns`, as before references: several examples have pods of the same name elsewhere.
+    pods: objects.filter((o) => o.kind === 'Pod').map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } })),
+    referenced: objects.filter((o) => REFERENCED.includes(o.kind ?? '')).map(move),
+    intent: moved,
   };
 }
 
@@ -126,13 +140,20 @@ describe('deploy/: the rendered install, and the operator under its ServiceAccou
     const view = new ClusterView(cluster.kc);
     const examples = ['shop', 'billing-egress', 'monitoring'];
     const placed = await Promise.all(examples.map(async (ex) => ({ ex, ns: await freshNamespace(cluster, `deploy-${ex}`.slice(0, 20)) })));
-    namespaces.push(...placed.map((p) => p.ns));
-    op = await runOperator(saKc, placed.map((p) => p.ns.name), { leaderElect: true, leaseNamespace: SYSTEM_NS, leaseName });
+    // Cross-namespace peer references (the shop's payments gateway) resolve in one more watched namespace.
+    const peers = await freshNamespace(cluster, 'deploy-peers');
+    namespaces.push(...placed.map((p) => p.ns), peers);
+    op = await runOperator(saKc, [...placed.map((p) => p.ns.name), peers.name], { leaderElect: true, leaseNamespace: SYSTEM_NS, leaseName });
     const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
     const custom = cluster.kc.makeApiClient(k8s.CustomObjectsApi);
+    const generic = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+    const created = new Map<string, KubeObject[]>();
     for (const { ex, ns } of placed) {
-      const { pods, intent } = exampleIn(ex, ns.name);
+      const { pods, referenced, intent } = exampleIn(ex, ns.name, peers.name);
       for (const p of pods) await core.createNamespacedPod(ns.name, p as k8s.V1Pod);
+      // The Services, StatefulSet and Ingress the shop intent names, read by the operator with its own RBAC.
+      for (const o of referenced) await generic.create(o as k8s.KubernetesObject);
+      created.set(ns.name, referenced);
       await custom.createNamespacedCustomObject(GROUP, VERSION, ns.name, PLURAL, intent);
     }
     for (const { ns } of placed) {
@@ -140,7 +161,7 @@ describe('deploy/: the rendered install, and the operator under its ServiceAccou
         const stored = (await custom.listNamespacedCustomObject(GROUP, VERSION, ns.name, PLURAL)).body as { items: SegmentationIntent[] };
         const si = stored.items[0] as SegmentationIntent;
         assert.equal(readyOf(si).status, 'True', JSON.stringify(si.status));
-        assertMatches(await view.policies(ns.name), expectedPolicies(si));
+        assertMatches(await view.policies(ns.name), expectedPolicies(si, created.get(ns.name)));
       }, 60_000);
     }
     assert.ok(op.isLeader(), 'it won the election with the Role in netseg-system');

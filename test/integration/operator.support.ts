@@ -6,9 +6,10 @@ import { strict as assert } from 'assert';
 import * as k8s from '@kubernetes/client-node';
 import winston from 'winston';
 import { compile, specHash } from '../../src/compile';
-import { validateIntent } from '../../src/intent';
+import { checkIntent, validateIntent } from '../../src/intent';
+import { indexObjects, resolveIntent } from '../../src/resolve';
 import type { SegmentationIntent } from '../../src/intent/types';
-import type { NetworkPolicy } from '../../src/model/kubernetes';
+import type { KubeObject, NetworkPolicy } from '../../src/model/kubernetes';
 import { isWrite } from '../../src/kube/client';
 import { startOperator } from '../../src/operator/operator';
 import type { OperatorOptions, RunningOperator } from '../../src/operator/operator';
@@ -112,8 +113,17 @@ export class ClusterView {
   }
 }
 
-/** compile()'s policies for the intent as stored (uid included): the only truth for what should exist. */
-export function expectedPolicies(stored: SegmentationIntent): NetworkPolicy[] {
+/**
+ * compile()'s policies for the intent as stored (uid included): the only truth for what should exist. An intent
+ * with references is resolved against `objects` (the Services, workload objects and Ingresses the test created).
+ */
+export function expectedPolicies(stored: SegmentationIntent, objects?: readonly KubeObject[]): NetworkPolicy[] {
+  if (objects) {
+    const c = checkIntent(stored);
+    const r = c.ok ? resolveIntent(c.intent, indexObjects(objects)) : c;
+    if (!r.ok) throw new Error(`test intent does not resolve: ${JSON.stringify(r.issues)}`);
+    return compile(r.intent);
+  }
   const v = validateIntent(stored);
   if (!v.ok) throw new Error(`test intent is invalid: ${JSON.stringify(v.issues)}`);
   return compile(v.intent);

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { type Finding, audit } from '../../src/audit';
-import { compileIntents, sortObjects } from '../../src/cli/cluster-input';
+import { compileIntents, referencedObjects, sortObjects } from '../../src/cli/cluster-input';
 import { memoryIO } from '../../src/cli/io';
 import { loadManifests } from '../../src/cli/load';
 import { main } from '../../src/cli/main';
@@ -26,7 +26,7 @@ function auditFiles(...files: string[]): Finding[] {
   const loaded = loadManifests(files);
   assert.deepStrictEqual(loaded.errors, []);
   const objects = sortObjects(loaded.objects);
-  const { compiled, errors } = compileIntents(objects.intents);
+  const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   assert.deepStrictEqual(errors, []);
   return audit({ objects, compiled, policiesListed: objects.policies.length > 0 });
 }
@@ -42,7 +42,7 @@ function writeDir(files: Record<string, unknown>): string {
 /** The shop example's policies as the operator would have applied them, with an edit. */
 function shopPolicies(edit: (ps: NetworkPolicy[]) => NetworkPolicy[]): string {
   const objects = sortObjects(loadManifests([SHOP]).objects);
-  const compiled = compileIntents(objects.intents).compiled.flatMap((c) => c.policies);
+  const compiled = compileIntents(objects.intents, referencedObjects(objects)).compiled.flatMap((c) => c.policies);
   return writeDir({ 'policies.json': { apiVersion: 'v1', kind: 'List', items: edit(compiled) } });
 }
 
@@ -91,10 +91,32 @@ describe('netseg audit', () => {
   });
 
   it('flags an intent workload that selects no pod (a label typo)', () => {
-    const intent = fs.readFileSync(path.join(SHOP, 'intent.yaml'), 'utf8').replace('{app: postgres}', '{app: postgress}');
-    const dir = writeDir({ 'intent.yaml': intent, 'pods.yaml': fs.readFileSync(path.join(SHOP, 'pods.yaml'), 'utf8') });
+    const intent = fs.readFileSync(path.join(SHOP, 'intent.yaml'), 'utf8').replace('{name: db, workloadRef: {kind: StatefulSet, name: postgres}}', '{name: db, selector: {matchLabels: {app: postgress}}}');
+    const dir = writeDir({ 'intent.yaml': intent, 'pods.yaml': fs.readFileSync(path.join(SHOP, 'pods.yaml'), 'utf8'), 'services.yaml': fs.readFileSync(path.join(SHOP, 'services.yaml'), 'utf8') });
     const found = auditFiles(dir).filter((f) => f.kind === 'intent-selects-nothing');
     assert.deepStrictEqual(found, [{ kind: 'intent-selects-nothing', intent: 'shop/shop', workload: 'db' }]);
+  });
+
+  it('flags a reference whose object selects no pod, naming the object, and a cross-namespace peer whose Service selects none', () => {
+    const services = fs.readFileSync(path.join(SHOP, 'services.yaml'), 'utf8').replace('matchLabels: {app: postgres}', 'matchLabels: {app: postgress}');
+    const dir = writeDir({ 'intent.yaml': fs.readFileSync(path.join(SHOP, 'intent.yaml'), 'utf8'), 'pods.yaml': fs.readFileSync(path.join(SHOP, 'pods.yaml'), 'utf8'), 'services.yaml': services });
+    const found = auditFiles(dir).filter((f) => f.kind === 'reference-selects-nothing' || f.kind === 'intent-selects-nothing');
+    assert.deepStrictEqual(found, [
+      { kind: 'reference-selects-nothing', intent: 'shop/shop', endpoint: 'db', object: 'StatefulSet shop/postgres' },
+      { kind: 'reference-selects-nothing', intent: 'shop/shop', endpoint: 'payments', object: 'Service payments/gateway' },
+    ]);
+  });
+
+  it('lists Ingress backends no intent covers; the shop intent covers its Ingress', () => {
+    const covered = auditFiles(SHOP).filter((f) => f.kind === 'uncovered-backend');
+    assert.deepStrictEqual(covered, []);
+    const extra = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { namespace: 'shop', name: 'admin' }, spec: { ingressClassName: 'nginx', defaultBackend: { service: { name: 'backend', port: { number: 80 } } } } };
+    const dir = writeDir({ 'admin.json': extra });
+    const found = auditFiles(SHOP, dir).filter((f) => f.kind === 'uncovered-backend');
+    assert.deepStrictEqual(found, []);
+    const other = { ...extra, metadata: { namespace: 'shop', name: 'admin' }, spec: { defaultBackend: { service: { name: 'admin', port: { number: 8080 } } } } };
+    const found2 = auditFiles(SHOP, writeDir({ 'admin.json': other })).filter((f) => f.kind === 'uncovered-backend');
+    assert.deepStrictEqual(found2, [{ kind: 'uncovered-backend', ingress: 'shop/admin', backend: 'admin:8080' }]);
   });
 
   it('finds no drift in the policies exactly as compiled', () => {

@@ -78,8 +78,10 @@ describe('the SegmentationIntent CRD', () => {
     ['spec.isolation.directions', ['Ingress']],
     ['spec.isolation.scope', 'Workloads'],
     ['spec.allowDNS', true],
-    ['spec.flows.[].ports.[].protocol', 'TCP'],
   ];
+
+  it('has no default protocol: to a Service an absent protocol means every Service port of that number or name (API.md v2)', () =>
+    assert.equal(at('spec.flows.[].ports.[].protocol').default, undefined));
   for (const [p, value] of defaults) {
     it(`defaults ${p} to ${JSON.stringify(value)} as API.md says`, () => assert.deepEqual(at(p).default, value));
   }
@@ -88,6 +90,8 @@ describe('the SegmentationIntent CRD', () => {
     ['spec.workloads', 'maxItems', LIMITS.workloads],
     ['spec.peers', 'maxItems', LIMITS.peers],
     ['spec.flows', 'maxItems', LIMITS.flows],
+    ['spec.ingressRoutes', 'maxItems', LIMITS.ingressRoutes],
+    ['spec.ingressRoutes.[].from', 'maxItems', LIMITS.flowEndpoints],
     ['spec.flows.[].from', 'maxItems', LIMITS.flowEndpoints],
     ['spec.flows.[].to', 'maxItems', LIMITS.flowEndpoints],
     ['spec.flows.[].ports', 'maxItems', LIMITS.portsPerFlow],

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'assert';
 import type { SegmentationIntent } from '../../src/intent/types';
+import type { KubeObject } from '../../src/model/kubernetes';
 import type { ElectorCallbacks } from '../../src/operator/leader';
 import { createMetrics } from '../../src/operator/metrics';
 import type { Health } from '../../src/operator/metrics';
@@ -67,7 +68,9 @@ describe('operator manager', () => {
     r.election().onObserved?.();
     assert.equal(r.health().ready(), true, 'a standby is ready');
     await r.timers.run();
-    assert.deepEqual(r.sources.map((s) => s.lists), [0, 0, 0, 0], 'a standby lists nothing');
+    // Per namespace: intents, managed policies, and the five kinds intents may reference.
+    assert.equal(r.sources.length, 2 * 7);
+    assert.deepEqual(r.sources.map((s) => s.lists), r.sources.map(() => 0), 'a standby lists nothing');
 
     r.election().onStartedLeading();
     assert.equal(r.op.manager.isLeader(), true);
@@ -96,6 +99,40 @@ describe('operator manager', () => {
     assert.deepEqual(r.lost, ['campaigning', 'released', 'exit']);
     assert.ok(r.sources.every((s) => !s.watching), 'no watch left open');
     assert.equal(r.op.policies.size(), 0);
+  });
+
+  it('recompiles exactly the intents that name a Service, Deployment or Ingress when it changes, and only on a spec change', async () => {
+    const r = rig({ elect: false });
+    await r.op.manager.start();
+    await r.timers.run();
+    const source = (kind: string): FakeSource => r.sources.find((s) => s.target.kind === kind) ?? assert.fail(`no ${kind} source`);
+    const intent = (name: string, spec: Record<string, unknown>): KubeObject => ({ ...obj('shop', name), spec });
+    source(INTENTS.kind).put(intent('by-service', { workloads: [{ name: 'api', service: 'api' }] }));
+    source(INTENTS.kind).put(intent('by-ref', { workloads: [{ name: 'db', workloadRef: { kind: 'Deployment', name: 'pg' } }], ingressRoutes: [{ from: ['x'] }] }));
+    source(INTENTS.kind).put(intent('plain', { workloads: [{ name: 'w', selector: {} }] }));
+    await r.timers.run();
+    r.gets.length = 0;
+    source('Service').put({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'shop', name: 'api' }, spec: { selector: { app: 'api' } } });
+    await r.timers.run();
+    assert.deepEqual(r.gets, ['shop/by-service']);
+    r.gets.length = 0;
+    source('Deployment').put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'shop', name: 'pg', generation: 1 }, spec: {} });
+    await r.timers.run();
+    assert.deepEqual(r.gets, ['shop/by-ref']);
+    r.gets.length = 0;
+    source('Deployment').put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'shop', name: 'pg', generation: 1 }, spec: {}, status: { replicas: 2 } });
+    await r.timers.run();
+    assert.deepEqual(r.gets, [], 'a status-only change (same generation) recompiles nothing');
+    source('Ingress').put({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { namespace: 'shop', name: 'web', generation: 1 }, spec: {} });
+    await r.timers.run();
+    assert.deepEqual(r.gets, ['shop/by-ref'], 'an Ingress of the namespace recompiles the intents with ingressRoutes');
+    r.gets.length = 0;
+    source(INTENTS.kind).put(intent('by-service', { workloads: [{ name: 'api', selector: {} }] }));
+    await r.timers.run();
+    r.gets.length = 0;
+    source('Service').put({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'shop', name: 'api' }, spec: { selector: { app: 'v2' } } });
+    await r.timers.run();
+    assert.deepEqual(r.gets, [], 'an intent no longer naming the Service is not recompiled');
   });
 
   it('leads at once without election, and watches the managed policies with the label selector', async () => {

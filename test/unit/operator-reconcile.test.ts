@@ -15,6 +15,7 @@ import { NotSyncedError, PolicyStore, livePolicyOf } from '../../src/operator/st
 import type { LivePolicy, PolicyReader } from '../../src/operator/store';
 import { resyncAndSweep } from '../../src/operator/sweep';
 import { overPolicyBudget } from '../fixtures/intents/hostile';
+import { type ClusterObjects, indexObjects } from '../../src/resolve';
 
 const log = winston.createLogger({ silent: true });
 
@@ -122,9 +123,11 @@ const spec = (n: number, extra: Partial<SegmentationIntent['spec']> = {}): Segme
   ...extra,
 });
 
-function deps(kube: FakeKube, policies: PolicyReader = kube): Parameters<typeof reconcile>[1] {
-  return { kube, policies, now: () => new Date('2026-01-01T00:00:00Z'), log };
+function deps(kube: FakeKube, policies: PolicyReader = kube, objects: ClusterObjects = indexObjects([])): Parameters<typeof reconcile>[1] {
+  return { kube, policies, objects, now: () => new Date('2026-01-01T00:00:00Z'), log };
 }
+
+const API_SERVICE: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'shop', name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 'web' }] } };
 
 /** A watch-fed store that has listed the fake apiserver once, at this moment (and lags from then on). */
 function listedStore(k: FakeKube): PolicyStore {
@@ -155,6 +158,38 @@ describe('operator reconcile (FakeKube)', () => {
     assert.equal(JSON.stringify([...k.policies.values()]), before);
     assert.equal(k.ready(), 'InvalidSpec');
     assert.ok(k.events.includes('InvalidSpec'));
+  });
+
+  it('keeps every owned policy when a referenced Service is missing: UnresolvedReference naming field and object, an Event', async () => {
+    const k = new FakeKube();
+    const withService = { ...spec(1), workloads: [{ name: 'w0', selector: { matchLabels: { app: 'w0' } } }, { name: 'api', service: 'api' }], flows: [{ from: 'w0', to: 'api' }] };
+    k.addIntent(withService);
+    assert.equal((await reconcile('shop/shop', deps(k, k, indexObjects([API_SERVICE])))).result, 'reconciled');
+    const api = k.policies.get('shop/shop.api.ingress');
+    assert.deepEqual(api?.spec.ingress?.[0]?.ports, [{ port: 'web', protocol: 'TCP' }], 'the Service port compiles to its targetPort');
+    const before = JSON.stringify([...k.policies.values()]);
+    assert.equal((await reconcile('shop/shop', deps(k, k, indexObjects([])))).result, 'invalid');
+    assert.equal(JSON.stringify([...k.policies.values()]), before, 'nothing deleted or changed');
+    const ready = k.intents.get('shop/shop')?.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'UnresolvedReference');
+    assert.match(ready?.message ?? '', /spec\.workloads\[1\]\.service: Service shop\/api not found/);
+    assert.ok(k.events.includes('UnresolvedReference'));
+    assert.equal((await reconcile('shop/shop', deps(k, k, indexObjects([API_SERVICE])))).result, 'reconciled', 'resolves by itself when the object is back');
+    assert.equal(k.ready(), 'Reconciled');
+  });
+
+  it('puts uncovered Ingress backends on the status, with a Warning Event', async () => {
+    const k = new FakeKube();
+    const ing: KubeObject = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { namespace: 'shop', name: 'web' }, spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 80 } } } }, { path: '/x', pathType: 'Prefix', backend: { service: { name: 'other', port: { number: 80 } } } }] } }] } };
+    k.addIntent({
+      workloads: [{ name: 'api', service: 'api' }],
+      peers: [{ name: 'nginx', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+      ingressRoutes: [{ from: ['nginx'] }],
+    });
+    assert.equal((await reconcile('shop/shop', deps(k, k, indexObjects([API_SERVICE, ing])))).result, 'reconciled');
+    assert.deepEqual(k.intents.get('shop/shop')?.status?.uncoveredBackends, ['web/other:80']);
+    assert.ok(k.events.includes('UncoveredBackends'));
+    assert.deepEqual(k.policies.get('shop/shop.api.ingress')?.spec.ingress?.[0]?.ports, [{ port: 'web', protocol: 'TCP' }]);
   });
 
   it('deletes nothing when the list of owned policies fails', async () => {

@@ -102,6 +102,7 @@ describe('netseg reach', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-reach-'));
     fs.writeFileSync(path.join(dir, 'intent.yaml'), intent);
     fs.copyFileSync(path.join(SHOP, 'pods.yaml'), path.join(dir, 'pods.yaml'));
+    fs.copyFileSync(path.join(SHOP, 'services.yaml'), path.join(dir, 'services.yaml'));
     const r = await run('-f', dir, '--from', 'shop/debug-shell', '--to', 'shop/db-0', '--port', '5432', '-o', 'json');
     assert.strictEqual((JSON.parse(r.out) as { allowed: boolean }).allowed, true);
   });

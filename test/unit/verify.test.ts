@@ -211,19 +211,19 @@ describe('netseg verify --cluster: what the intent names must be in the cluster 
   it('exits 1 naming the intent, the workload and the field of each gap, where it used to say OK', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-verify-'));
     const shop = fs.readFileSync(path.join(EXAMPLES, 'shop', 'intent.yaml'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'label-typo.yaml'), shop.replace('{matchLabels: {app: postgres}}', '{matchLabels: {app: postgress}}'));
+    fs.writeFileSync(path.join(dir, 'label-typo.yaml'), shop.replace('{name: db, workloadRef: {kind: StatefulSet, name: postgres}}', '{name: db, selector: {matchLabels: {app: postgress}}}'));
     const label = await run('-f', path.join(dir, 'label-typo.yaml'), '--cluster', path.join(EXAMPLES, 'shop'));
     assert.strictEqual(label.code, 1, label.out);
     assert.match(label.out, /^FAIL shop\/shop: /m);
     assert.match(label.out, /^ {2}selects nothing: workload db \(spec\.workloads\[2\]\.selector\) selects no pod of namespace shop in the cluster file/m);
-    fs.writeFileSync(path.join(dir, 'port-typo.yaml'), shop.replace('{port: http, protocol: TCP}', '{port: htpp, protocol: TCP}'));
+    fs.writeFileSync(path.join(dir, 'port-typo.yaml'), shop.replace('[{port: postgres}]', '[{port: postgress}]'));
     const port = await run('-f', path.join(dir, 'port-typo.yaml'), '--cluster', path.join(EXAMPLES, 'shop'));
     assert.strictEqual(port.code, 1, port.out);
-    assert.match(port.out, /^ {2}undeclared port: spec\.flows\[1\]\.ports\[0\]\.port "htpp": no pod of backend declares a TCP container port named "htpp"/m);
+    assert.match(port.out, /^ {2}undeclared port: spec\.flows\[2\]\.ports\[0\]\.port "postgress": no pod of db declares a TCP container port named "postgress"/m);
     const json = await run('-f', path.join(dir, 'port-typo.yaml'), '--cluster', path.join(EXAMPLES, 'shop'), '-o', 'json');
     assert.strictEqual(json.code, 1);
     const parsed = JSON.parse(json.out) as { reports: { intent: string; differences: { kind: string; field?: string }[] }[] };
-    assert.deepStrictEqual(parsed.reports[0]?.differences, [{ kind: 'undeclared-port', field: 'spec.flows[1].ports[0].port', port: 'htpp', protocol: 'TCP', to: 'backend' }]);
+    assert.deepStrictEqual(parsed.reports[0]?.differences, [{ kind: 'undeclared-port', field: 'spec.flows[2].ports[0].port', port: 'postgress', protocol: 'TCP', to: 'db' }]);
   });
 });
 
