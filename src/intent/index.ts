@@ -2,4 +2,6 @@
 export * from './types';
 export { LIMITS } from './limits';
 export { validateIntent, formatIssue } from './validate';
-export { KNOWN_KINDS, type Recognition, isSegmentationIntent, recognise } from './kinds';
+export { KNOWN_KINDS, type Recognition, isClusterSegmentationIntent, isSegmentationIntent, recognise } from './kinds';
+export * from './baseline';
+export { type BaselineValidation, validateBaseline } from './validate-baseline';
