@@ -3,10 +3,8 @@ import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { formatIssue, validateBaseline } from '../../src/intent';
 import type { ValidBaseline } from '../../src/intent';
+import { baselineObject } from '../fixtures/baselines';
 
-export function baselineObject(spec: Record<string, unknown>, name = 'baseline'): Record<string, unknown> {
-  return { apiVersion: 'netseg.io/v1alpha1', kind: 'ClusterSegmentationIntent', metadata: { name }, spec };
-}
 
 const MONITORING = { name: 'monitoring', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
 const DB = { name: 'payments-db', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'payments' } }, podSelector: { matchLabels: { app: 'db' } } };
