@@ -44,6 +44,8 @@ export interface BaselineWiring {
   readonly policyNamespaces: readonly (string | undefined)[];
   /** The operator's namespace scope. */
   readonly governed: (namespace: string) => boolean;
+  /** With --namespace-selector: its label selector, whose namespace informer decides `governed`. */
+  readonly scopeSelector?: string;
   readonly leading: () => boolean;
   readonly env: ControllerEnv & { readonly now: () => Date; readonly onDriftCorrected?: (n: number) => void };
 }
@@ -92,6 +94,11 @@ export function baselineController(w: BaselineWiring): BaselineParts {
       keys: baselineOwner,
     })
     .watch({ kind: ALL_NAMESPACES, predicates: [namespaceChanged], keys: baselinesSelecting(selectors) });
+  // A namespace entering or leaving the operator's scope changes what is governed: the scope's own informer
+  // may see it after the one above, and the reconcile in between would have skipped it.
+  if (w.scopeSelector !== undefined) {
+    controller.watch({ kind: ALL_NAMESPACES, labelSelector: w.scopeSelector, predicates: [namespaceChanged], keys: baselinesSelecting(selectors) });
+  }
 
   const resync = async (nss: readonly (string | undefined)[], log: Logger): Promise<number> => {
     const api = { listBaselines: () => kube.listBaselines(), listPolicies: (ns: string | undefined, sel: string) => kube.listPolicies(ns, sel), deletePolicy: guarded.deletePolicy };

@@ -137,6 +137,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
     policies,
     policyNamespaces: namespaces,
     governed: inScope,
+    scopeSelector: scope.kind === 'selector' ? scope.selector : undefined,
     leading: () => manager.isLeader(),
     env: { log, metrics: c.metrics, workers: o.workers, now: deps.now, onDriftCorrected: deps.onDriftCorrected },
   });
