@@ -3,14 +3,16 @@
  * NetworkPolicies and SegmentationIntents, and compiles the intents into the policies the operator would
  * apply. It lives in the CLI layer because src/reach must never import the compiler it checks.
  */
-import { isSegmentationIntent } from '../intent/kinds';
+import { isClusterSegmentationIntent, isSegmentationIntent } from '../intent/kinds';
 import type { SegmentationIntent } from '../intent/types';
+import type { ClusterSegmentationIntent } from '../intent/baseline';
 import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
 import type { ClusterInput } from '../reach';
 import { policyId } from '../reach';
 import { loadFiles } from './input';
 import { type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
 import type { Loaded } from './load';
+import { type CompiledBaseline, type SourcedBaseline, compileBaselines } from './baselines';
 
 // Validation and compilation are ./intents.ts's, shared by every command.
 export { type CompileOutcome, type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
@@ -20,10 +22,11 @@ export interface SortedObjects {
   readonly pods: Pod[];
   readonly policies: NetworkPolicy[];
   readonly intents: SourcedIntent[];
+  readonly baselines: SourcedBaseline[];
 }
 
 export function sortObjects(objects: readonly Loaded[]): SortedObjects {
-  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [] };
+  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], baselines: [] };
   for (const { source, object } of objects) {
     const kind = `${object.apiVersion}/${object.kind}`;
     if (kind === 'v1/Namespace') out.namespaces.push(withMetadata(object) as Namespace);
@@ -32,6 +35,8 @@ export function sortObjects(objects: readonly Loaded[]): SortedObjects {
       out.policies.push(withMetadata(object) as unknown as NetworkPolicy);
     } else if (isSegmentationIntent(object)) {
       out.intents.push({ source, intent: withMetadata(object) as unknown as SegmentationIntent });
+    } else if (isClusterSegmentationIntent(object)) {
+      out.baselines.push({ source, baseline: withMetadata(object) as unknown as ClusterSegmentationIntent });
     }
     // Other kinds (Deployments, Services…) carry nothing the engine reasons about. Lookalikes of netseg's
     // kinds never get here: loadManifests reports them as errors.
@@ -51,6 +56,7 @@ export interface LoadedCluster {
   readonly input: ClusterInput;
   readonly objects: SortedObjects;
   readonly compiled: CompiledIntent[];
+  readonly baselines: CompiledBaseline[];
   readonly errors: string[];
 }
 
@@ -62,7 +68,11 @@ export function loadCluster(paths: readonly string[]): LoadedCluster {
   const loaded = loadFiles(paths);
   const objects = sortObjects(loaded.objects);
   const { compiled, errors } = compileIntents(objects.intents);
-  const generated = compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies);
+  const base = compileBaselines(objects.baselines, objects.namespaces);
+  const generated = [
+    ...compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies),
+    ...base.compiled.filter((c) => c.baseline.enforcement === 'Enforce').flatMap((c) => c.policies),
+  ];
   // The operator would overwrite a file's copy of a policy it generates, so the compiled one wins on a name clash.
   const generatedIds = new Set(generated.map(policyId));
   const kept = objects.policies.filter((p) => !generatedIds.has(policyId(p)));
@@ -70,6 +80,7 @@ export function loadCluster(paths: readonly string[]): LoadedCluster {
     input: { namespaces: objects.namespaces, pods: objects.pods, policies: [...kept, ...generated] },
     objects,
     compiled,
-    errors: [...loaded.errors, ...errors],
+    baselines: base.compiled,
+    errors: [...loaded.errors, ...errors, ...base.errors],
   };
 }

@@ -21,6 +21,7 @@ import type { FlowPort, Issue, Peer } from '../intent/types';
 import { API_VERSION } from '../intent/types';
 import type { NamespaceView, ValidBaseline } from '../intent/baseline';
 import { CLUSTER_KIND } from '../intent/baseline';
+import { labelValue } from '../model/labels';
 import { matchesSelector } from '../reach/selector';
 import { BudgetMeter, COMPILE_BUDGET, CompileBudgetError } from './budget';
 import type { CompileBudget } from './budget';
@@ -121,7 +122,7 @@ function directionSpecs(ctx: BaselineContext): SpecThunk[] {
     const set = new RuleSet();
     for (const flow of b.flows.filter((f) => f.direction === direction)) {
       const ports = canonicalPorts(flow.ports);
-      for (const p of flow.peers) set.add(ctx.peer(peerOf(p, ctx.namespace.name)), flow.ports, ports);
+      for (const p of flow.peers.filter((x) => !onlyHere(x, ctx.namespace.name))) set.add(ctx.peer(peerOf(p, ctx.namespace.name)), flow.ports, ports);
     }
     if (b.allowSameNamespace) set.add(ctx.peer({ podSelector: {} }, SAME_NAMESPACE_KEY), [], canonicalPorts([]));
     if (direction === 'Egress' && b.allowDNS) set.add(ctx.peer(DNS_PEER, DNS_KEY), DNS_PORTS, DNS_CANONICAL_PORTS);
@@ -163,6 +164,14 @@ function mirrorSpecs(ctx: BaselineContext): SpecThunk[] {
     }
   }
   return out;
+}
+
+/**
+ * A peer pinned to this very namespace by name: with the NotIn rule it could match nothing here, so its rule
+ * is left out rather than written as a rule that admits no one (its pods get the peer-side policy instead).
+ */
+function onlyHere(p: Peer, namespace: string): boolean {
+  return p.kind === 'selector-peer' && labelValue(p.namespaceSelector.matchLabels, NAMESPACE_NAME_LABEL) === namespace;
 }
 
 /**

@@ -103,7 +103,7 @@ describe('netseg render', () => {
     const f = file('pod.yaml', POD);
     assert.equal(runRender([f], 'yaml', io), 1);
     assert.equal(io.stdout, '');
-    assert.equal(io.stderr, `netseg render: no SegmentationIntent in ${f}: nothing to render\n`);
+    assert.equal(io.stderr, `netseg render: no SegmentationIntent or ClusterSegmentationIntent in ${f}: nothing to render\n`);
   });
 
   const lookalikes: [string, string, string, string][] = [
