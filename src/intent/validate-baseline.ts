@@ -9,7 +9,7 @@
 import type { LabelSelector } from '../model/kubernetes';
 import { LIMITS } from './limits';
 import { dnsSubdomainProblem, quote } from './syntax';
-import type { Direction, Enforcement, Issue, Peer } from './types';
+import type { Direction, Enforcement, FlowPort, Issue, Peer } from './types';
 import { API_VERSION } from './types';
 import type { BaselineFlow, ValidBaseline } from './baseline';
 import { CLUSTER_KIND, NAMESPACE_ENDPOINT } from './baseline';
@@ -140,22 +140,27 @@ function flowOf(ctx: Ctx, value: unknown, at: { path: string; index: number }, t
   const rawPorts = field(f, 'ports');
   const ports = rawPorts === undefined ? [] : portsOf(ctx, rawPorts, child(path, 'ports'));
   if (!from || !to || !ports) return undefined;
-  if (from.kind === 'namespace' && to.kind === 'namespace') {
+  return oriented(ctx, { path, index, ports }, from, to);
+}
+
+/** `namespace → peers` is Egress, `peers → namespace` Ingress; both sides alike is an error. */
+function oriented(ctx: Ctx, f: { path: string; index: number; ports: FlowPort[] }, from: Side, to: Side): BaselineFlow | undefined {
+  const { path, index, ports } = f;
+  if (from.kind === 'namespace' && to.kind === 'peers') return { index, direction: 'Egress', peers: to.peers, ports };
+  if (from.kind === 'peers' && to.kind === 'namespace') return { index, direction: 'Ingress', peers: from.peers, ports };
+  if (from.kind === 'namespace') {
     report(ctx, path, `a flow from "${NAMESPACE_ENDPOINT}" to "${NAMESPACE_ENDPOINT}" is traffic within each namespace: set spec.allowSameNamespace: true instead`);
     return undefined;
   }
-  if (from.kind === 'peers' && to.kind === 'peers') {
-    report(
-      ctx,
-      path,
-      `the flow between peers ${quote(from.peers[0]?.name ?? '')} and ${quote(to.peers[0]?.name ?? '')} does not touch "${NAMESPACE_ENDPOINT}", ` +
-        `so no selected namespace's policies can govern it; put "${NAMESPACE_ENDPOINT}" on one side`,
-    );
-    return undefined;
-  }
-  return from.kind === 'namespace'
-    ? { index, direction: 'Egress', peers: (to as { peers: readonly Peer[] }).peers, ports }
-    : { index, direction: 'Ingress', peers: from.peers, ports };
+  const a = from.kind === 'peers' ? from.peers[0]?.name : undefined;
+  const b = to.kind === 'peers' ? to.peers[0]?.name : undefined;
+  report(
+    ctx,
+    path,
+    `the flow between peers ${quote(a ?? '')} and ${quote(b ?? '')} does not touch "${NAMESPACE_ENDPOINT}", ` +
+      `so no selected namespace's policies can govern it; put "${NAMESPACE_ENDPOINT}" on one side`,
+  );
+  return undefined;
 }
 
 /**

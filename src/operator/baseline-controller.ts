@@ -71,8 +71,9 @@ export function baselineController(w: BaselineWiring): BaselineParts {
       : undefined;
 
   const writes = new OwnWrites();
-  let controller: Controller | undefined;
-  const echo = { writes, enqueue: (k: string): void => controller?.enqueue(k), keyOf: (p: NetworkPolicy) => baselineOwner({ type: 'MODIFIED', object: p as never })[0] };
+  // The write guard and the resync enqueue into the controller made below from the reconcile that uses them.
+  const late: { controller?: Controller } = {};
+  const echo = { writes, enqueue: (k: string): void => late.controller?.enqueue(k), keyOf: (p: NetworkPolicy) => baselineOwner({ type: 'MODIFIED', object: p as never })[0] };
   const guard = leaderOnly(w.leading);
   const guarded = {
     getBaseline: (name: string) => kube.getBaseline(name),
@@ -84,7 +85,7 @@ export function baselineController(w: BaselineWiring): BaselineParts {
     createEvent: guard('create', 'Event', (e: Parameters<OperatorKube['createEvent']>[0]) => kube.createEvent(e)),
   };
   const deps = { kube: guarded, policies: w.policies, namespaces, governed: w.governed, now: w.env.now, onDriftCorrected: w.env.onDriftCorrected };
-  controller = new Controller('clustersegmentationintent', cache, (key, log) => reconcileBaseline(key, { ...deps, log }), w.env)
+  const controller = new Controller('clustersegmentationintent', cache, (key, log) => reconcileBaseline(key, { ...deps, log }), w.env)
     .watch({ kind: BASELINES, predicates: [specChanged], keys: self })
     .watch({
       kind: POLICIES,
@@ -94,6 +95,7 @@ export function baselineController(w: BaselineWiring): BaselineParts {
       keys: baselineOwner,
     })
     .watch({ kind: ALL_NAMESPACES, predicates: [namespaceChanged], keys: baselinesSelecting(selectors) });
+  late.controller = controller;
   // A namespace entering or leaving the operator's scope changes what is governed: the scope's own informer
   // may see it after the one above, and the reconcile in between would have skipped it.
   if (w.scopeSelector !== undefined) {
@@ -102,7 +104,7 @@ export function baselineController(w: BaselineWiring): BaselineParts {
 
   const resync = async (nss: readonly (string | undefined)[], log: Logger): Promise<number> => {
     const api = { listBaselines: () => kube.listBaselines(), listPolicies: (ns: string | undefined, sel: string) => kube.listPolicies(ns, sel), deletePolicy: guarded.deletePolicy };
-    return resyncBaselines(api, nss, { enqueue: (k) => controller?.enqueue(k), log });
+    return resyncBaselines(api, nss, { enqueue: (k) => controller.enqueue(k), log });
   };
   return { controller, resync };
 }

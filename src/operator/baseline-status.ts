@@ -57,20 +57,25 @@ export function nextBaselineStatus(
 ): ClusterSegmentationIntentStatus {
   const [ready, degraded] = conditionsFor(o);
   const conditions = setCondition(setCondition(prev?.conditions, ready, at), degraded, at);
+  if (o.kind === 'ApiError') return afterApiError(prev, conditions);
   const status: ClusterSegmentationIntentStatus = { conditions };
-  if (o.kind === 'ApiError') {
-    // An API error says nothing new about the namespaces or the policies: the last figures stand.
-    if (prev?.namespaces !== undefined) status.namespaces = prev.namespaces;
-    if (prev?.policies !== undefined) status.policies = prev.policies;
-    if (prev?.observedGeneration !== undefined) status.observedGeneration = prev.observedGeneration;
-    return status;
-  }
   status.namespaces = o.namespaces;
   status.policies = o.kind === 'InvalidSpec' ? o.kept : o.policies;
   const conflicts = o.kind === 'InvalidSpec' ? [] : [...o.conflicts].sort().slice(0, MAX_REPORTED_CONFLICTS);
   if (conflicts.length > 0) status.conflicts = conflicts;
   if (at.generation !== undefined) status.observedGeneration = at.generation;
   return status;
+}
+
+/** An API error says nothing new about the namespaces or the policies: the last figures stand. */
+function afterApiError(prev: ClusterSegmentationIntentStatus | undefined, conditions: Condition[]): ClusterSegmentationIntentStatus {
+  const { namespaces, policies, observedGeneration } = prev ?? {};
+  return {
+    conditions,
+    ...(namespaces !== undefined ? { namespaces } : {}),
+    ...(policies !== undefined ? { policies } : {}),
+    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+  };
 }
 
 export function baselineStatusEqual(a: ClusterSegmentationIntentStatus | undefined, b: ClusterSegmentationIntentStatus | undefined): boolean {

@@ -101,19 +101,30 @@ function expect(ctx: VerifyContext, b: ValidBaseline, c: Check, q: { port: numbe
   const me = self.kind === 'pod' ? ctx.cluster.pods[self.index] : undefined;
   if (!me) return undefined;
   const there = other.kind === 'pod' ? ctx.cluster.pods[other.index] : undefined;
-  const here = { namespace: me.namespace } as unknown as ValidIntent;
-  const declared = c.to.kind === 'pod' ? (ctx.cluster.pods[c.to.index]?.pod.spec?.containers ?? []).flatMap((x) => x.ports ?? []) : [];
-  const portOk = (ports: ValidBaseline['flows'][number]['ports']): boolean => ports.length === 0 || ports.some((p) => flowPortMatches(p, q.port, q.protocol, declared));
   if (there && there.namespace === me.namespace && b.allowSameNamespace) return SAME_NAMESPACE;
-  for (const f of b.flows) {
-    if (!portOk(f.ports)) continue;
-    // The flow's own side: the peer is the other end.
-    if (f.direction === c.direction && f.peers.some((p) => endpointHas(ctx, here, p, other))) return f.index;
-    // The far end: this pod is the peer, the other end a pod of another selected namespace.
-    const peerHere = f.peers.some((p) => p.kind === 'selector-peer' && matchesSelector(p.namespaceSelector, ctx.namespaceLabels.get(me.namespace) ?? {}) && matchesSelector(p.podSelector ?? {}, me.labels));
-    if (f.direction !== c.direction && peerHere && there && there.namespace !== me.namespace && c.selected(there.namespace)) return f.index;
-  }
+  const flow = b.flows.find((f) => portOk(ctx, c, f.ports, q) && (ownSide(ctx, f, c, { me, other }) || farEnd(ctx, f, c, { me, there })));
+  if (flow) return flow.index;
   return dnsAllows(b, c, { me, there, ...q }) ? DNS : undefined;
+}
+
+type Flow = ValidBaseline['flows'][number];
+
+function portOk(ctx: VerifyContext, c: Check, ports: Flow['ports'], q: { port: number; protocol: Protocol }): boolean {
+  const declared = c.to.kind === 'pod' ? (ctx.cluster.pods[c.to.index]?.pod.spec?.containers ?? []).flatMap((x) => x.ports ?? []) : [];
+  return ports.length === 0 || ports.some((p) => flowPortMatches(p, q.port, q.protocol, declared));
+}
+
+/** The flow's own side: this pod is in `namespace`, the peer is the other end (never in this namespace). */
+function ownSide(ctx: VerifyContext, f: Flow, c: Check, x: { me: PodView; other: Endpoint }): boolean {
+  const here = { namespace: x.me.namespace } as unknown as ValidIntent;
+  return f.direction === c.direction && f.peers.some((p) => endpointHas(ctx, here, p, x.other));
+}
+
+/** The far end: this pod is one of the flow's peer, the other end a pod of another selected namespace. */
+function farEnd(ctx: VerifyContext, f: Flow, c: Check, x: { me: PodView; there: PodView | undefined }): boolean {
+  if (f.direction === c.direction || !x.there || x.there.namespace === x.me.namespace || !c.selected(x.there.namespace)) return false;
+  const labels = ctx.namespaceLabels.get(x.me.namespace) ?? {};
+  return f.peers.some((p) => p.kind === 'selector-peer' && matchesSelector(p.namespaceSelector, labels) && matchesSelector(p.podSelector ?? {}, x.me.labels));
 }
 
 function isDns(p: { namespace: string; labels: Readonly<Record<string, string>> } | undefined): boolean {
