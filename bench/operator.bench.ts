@@ -65,15 +65,17 @@ async function countPolicies(api: k8s.NetworkingV1Api, ns: string): Promise<numb
 
 // ------------------------------------------------------------------------------------ the operator process
 
-interface OperatorProcess {
+export interface OperatorProcess {
   readonly child: ChildProcess;
   readonly port: number;
   readonly startedAt: number;
 }
 
-async function spawnOperator(kubeconfig: string, ns: string, log: string): Promise<OperatorProcess> {
+/** `scope`: one namespace (--namespaces), or the operator's scope flags as given. */
+export async function spawnOperator(kubeconfig: string, scope: string | readonly string[], log: string): Promise<OperatorProcess> {
   const port = await freePort();
-  const args = [NETSEG, 'operator', '--kubeconfig', kubeconfig, '--namespaces', ns, '--metrics-addr', `127.0.0.1:${port}`, '--workers', String(WORKERS), '--resync', '1h', '--log-level', 'warn'];
+  const scopeArgs = typeof scope === 'string' ? ['--namespaces', scope] : scope;
+  const args = [NETSEG, 'operator', '--kubeconfig', kubeconfig, ...scopeArgs, '--metrics-addr', `127.0.0.1:${port}`, '--workers', String(WORKERS), '--resync', '1h', '--log-level', 'warn'];
   const out = fs.openSync(log, 'a');
   const startedAt = Date.now();
   // Run it as deployed: with the Deployment's NODE_OPTIONS (its V8 heap cap), and only the child gets them.
@@ -85,14 +87,14 @@ async function spawnOperator(kubeconfig: string, ns: string, log: string): Promi
   return op;
 }
 
-async function stopOperator(op: OperatorProcess): Promise<void> {
+export async function stopOperator(op: OperatorProcess): Promise<void> {
   if (op.child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => op.child.once('exit', () => resolve()));
   op.child.kill('SIGTERM');
   await exited;
 }
 
-async function probe(op: OperatorProcess, p: string): Promise<number> {
+export async function probe(op: OperatorProcess, p: string): Promise<number> {
   try {
     return (await fetch(`http://127.0.0.1:${op.port}${p}`)).status;
   } catch {
@@ -114,7 +116,7 @@ interface Scrape {
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 
 /** Parses the few series the benchmark needs out of the Prometheus text format. */
-async function scrape(op: OperatorProcess): Promise<Scrape> {
+export async function scrape(op: OperatorProcess): Promise<Scrape> {
   const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
   const writes: Record<string, number> = {};
   let lists = 0;
@@ -138,14 +140,14 @@ async function scrape(op: OperatorProcess): Promise<Scrape> {
 const total = (w: Record<string, number>): number => Object.values(w).reduce((a, b) => a + b, 0);
 
 /** VmRSS (now) and VmHWM (peak) of a process, in MB. */
-function memoryMB(pid: number): { rssMB: number; peakRssMB: number } {
+export function memoryMB(pid: number): { rssMB: number; peakRssMB: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   const mb = (k: number): number => Math.round((k / 1024) * 10) / 10;
   return { rssMB: mb(kb('VmRSS')), peakRssMB: mb(kb('VmHWM')) };
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs = POLL_MS): Promise<void> {
+export async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs = POLL_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out');

@@ -3,7 +3,8 @@
  * open to everyone, intents that select nothing, and generated policies that no longer match their intent.
  * Pure, like src/reach and src/verify: src/cli/audit.ts loads the input and prints what this returns.
  */
-import { INTENT_LABEL, SPEC_HASH_ANNOTATION, belongsTo, isManaged, specHash } from '../compile';
+import { CLUSTER_INTENT_LABEL, INTENT_LABEL, SPEC_HASH_ANNOTATION, belongsTo, isManaged, specHash } from '../compile';
+import type { NamespaceView, ValidBaseline } from '../intent/baseline';
 import type { ValidIntent } from '../intent/types';
 import type { KubeObject, LabelSelector, Namespace, NetworkPolicy, NetworkPolicyPeer, Pod } from '../model/kubernetes';
 import { isReferencedKind, parseIngress } from '../resolve';
@@ -58,6 +59,8 @@ export interface AuditInput {
   readonly compiled: readonly CompiledIntent[];
   /** True when the policies were listed from a cluster or files that hold policies: then absence means missing. */
   readonly policiesListed: boolean;
+  /** ClusterSegmentationIntents of the input, with the namespaces of the input each selects. */
+  readonly baselines?: readonly { readonly baseline: ValidBaseline; readonly namespaces: readonly NamespaceView[] }[];
 }
 
 export function audit(input: AuditInput): Finding[] {
@@ -209,7 +212,14 @@ function driftReasons(p: NetworkPolicy, owner: CompiledIntent | undefined): stri
   return reasons;
 }
 
-function noDefaultDeny({ objects }: AuditInput): Finding[] {
+/**
+ * A namespace is covered in a direction by a default-deny policy, by a baseline's deny-all (a managed `{}`
+ * policy of a ClusterSegmentationIntent isolating that direction: it has rules, its few allowed flows), or by an
+ * enforced baseline of the input that selects it.
+ */
+function noDefaultDeny({ objects, baselines = [] }: AuditInput): Finding[] {
+  const byBaseline = (ns: string, d: Direction): boolean =>
+    baselines.some((b) => b.baseline.enforcement === 'Enforce' && b.baseline.directions.includes(d) && b.namespaces.some((n) => n.name === ns));
   const names = new Set([
     ...objects.namespaces.map((n) => n.metadata.name ?? ''),
     ...objects.pods.map((p) => p.metadata.namespace ?? 'default'),
@@ -217,10 +227,17 @@ function noDefaultDeny({ objects }: AuditInput): Finding[] {
   const out: Finding[] = [];
   for (const ns of [...names].filter((n) => n !== '').sort()) {
     const inNs = objects.policies.filter((p) => (p.metadata.namespace ?? 'default') === ns);
-    const missing = (['Ingress', 'Egress'] as const).filter((d) => !inNs.some((p) => isDefaultDeny(p, d)));
+    const missing = (['Ingress', 'Egress'] as const).filter((d) => !inNs.some((p) => isDefaultDeny(p, d) || isBaselineDenyAll(p, d)) && !byBaseline(ns, d));
     if (missing.length > 0) out.push({ kind: 'no-default-deny', namespace: ns, directions: missing });
   }
   return out;
+}
+
+/** A baseline's deny-all of a direction: managed, of a ClusterSegmentationIntent, selecting every pod. */
+function isBaselineDenyAll(p: NetworkPolicy, d: Direction): boolean {
+  if (!isManaged(p) || labelValue(p.metadata.labels, CLUSTER_INTENT_LABEL) === undefined || !isEmptySelector(p.spec.podSelector ?? {})) return false;
+  const types = effectivePolicyTypes(p);
+  return d === 'Ingress' ? types.ingress : types.egress;
 }
 
 /** A default deny selects every pod of its namespace (podSelector {}) and has no rule in that direction. */

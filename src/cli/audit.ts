@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { type Finding, type FindingKind, FINDING_KINDS, audit } from '../audit';
+import { compileBaselines } from './baselines';
 import { compileIntents, referencedObjects, sortObjects } from './cluster-input';
 import { loadInput } from './input';
 import type { CliIO } from './io';
@@ -46,8 +47,9 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
   }
   const objects = sortObjects(read.objects);
   const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
-  for (const e of errors) io.err(`warning: ${e}\n`);
-  const findings = audit({ objects, compiled, policiesListed: opts.kubeconfig !== undefined || objects.policies.length > 0 });
+  const base = compileBaselines(objects.baselines, objects.namespaces);
+  for (const e of [...errors, ...base.errors]) io.err(`warning: ${e}\n`);
+  const findings = audit({ objects, compiled, baselines: base.compiled, policiesListed: opts.kubeconfig !== undefined || objects.policies.length > 0 });
   io.out(opts.output === 'json' ? `${JSON.stringify({ findings }, null, 2)}\n` : renderTable(findings));
   return findings.some((f) => failOn.has(f.kind)) ? 1 : 0;
 }

@@ -3,8 +3,9 @@
  * NetworkPolicies and SegmentationIntents, and compiles the intents into the policies the operator would
  * apply. It lives in the CLI layer because src/reach must never import the compiler it checks.
  */
-import { isSegmentationIntent } from '../intent/kinds';
+import { isClusterSegmentationIntent, isSegmentationIntent } from '../intent/kinds';
 import type { SegmentationIntent } from '../intent/types';
+import type { ClusterSegmentationIntent } from '../intent/baseline';
 import type { KubeObject, Namespace, NetworkPolicy, Pod } from '../model/kubernetes';
 import type { ClusterInput } from '../reach';
 import { policyId } from '../reach';
@@ -12,6 +13,7 @@ import { type ClusterObjects, indexObjects, isReferencedKind } from '../resolve'
 import { loadFiles } from './input';
 import { type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
 import type { Loaded } from './load';
+import { type CompiledBaseline, type SourcedBaseline, compileBaselines } from './baselines';
 
 // Validation and compilation are ./intents.ts's, shared by every command.
 export { type CompileOutcome, type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
@@ -23,6 +25,7 @@ export interface SortedObjects {
   readonly intents: SourcedIntent[];
   /** Services, workload objects and Ingresses: what intents may reference (src/resolve). */
   readonly referenced: KubeObject[];
+  readonly baselines: SourcedBaseline[];
 }
 
 /** The index resolution reads from the objects of a file. */
@@ -31,7 +34,7 @@ export function referencedObjects(objects: SortedObjects): ClusterObjects {
 }
 
 export function sortObjects(objects: readonly Loaded[]): SortedObjects {
-  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], referenced: [] };
+  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], referenced: [], baselines: [] };
   for (const { source, object } of objects) {
     const kind = `${object.apiVersion}/${object.kind}`;
     if (kind === 'v1/Namespace') out.namespaces.push(withMetadata(object) as Namespace);
@@ -42,6 +45,8 @@ export function sortObjects(objects: readonly Loaded[]): SortedObjects {
       out.intents.push({ source, intent: withMetadata(object) as unknown as SegmentationIntent });
     } else if (isReferencedKind(object) || kind === 'apps/v1/ReplicaSet') {
       out.referenced.push(withMetadata(object));
+    } else if (isClusterSegmentationIntent(object)) {
+      out.baselines.push({ source, baseline: withMetadata(object) as unknown as ClusterSegmentationIntent });
     }
     // Other kinds carry nothing netseg reasons about. Lookalikes of netseg's
     // kinds never get here: loadManifests reports them as errors.
@@ -61,6 +66,7 @@ export interface LoadedCluster {
   readonly input: ClusterInput;
   readonly objects: SortedObjects;
   readonly compiled: CompiledIntent[];
+  readonly baselines: CompiledBaseline[];
   readonly errors: string[];
 }
 
@@ -72,7 +78,11 @@ export function loadCluster(paths: readonly string[]): LoadedCluster {
   const loaded = loadFiles(paths);
   const objects = sortObjects(loaded.objects);
   const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
-  const generated = compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies);
+  const base = compileBaselines(objects.baselines, objects.namespaces);
+  const generated = [
+    ...compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies),
+    ...base.compiled.filter((c) => c.baseline.enforcement === 'Enforce').flatMap((c) => c.policies),
+  ];
   // The operator would overwrite a file's copy of a policy it generates, so the compiled one wins on a name clash.
   const generatedIds = new Set(generated.map(policyId));
   const kept = objects.policies.filter((p) => !generatedIds.has(policyId(p)));
@@ -80,6 +90,7 @@ export function loadCluster(paths: readonly string[]): LoadedCluster {
     input: { namespaces: objects.namespaces, pods: objects.pods, policies: [...kept, ...generated] },
     objects,
     compiled,
-    errors: [...loaded.errors, ...errors],
+    baselines: base.compiled,
+    errors: [...loaded.errors, ...errors, ...base.errors],
   };
 }

@@ -9,10 +9,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { stringify } from 'yaml';
-import { KIND } from '../intent';
+import { CLUSTER_KIND, KIND } from '../intent';
 import type { NetworkPolicy } from '../model/kubernetes';
 import { referencedObjects, sortObjects } from './cluster-input';
 import { loadFiles } from './input';
+import { compileBaselines } from './baselines';
 import { compileIntents } from './intents';
 import type { CliIO } from './io';
 import type { Loaded } from './load';
@@ -21,7 +22,7 @@ export type OutputFormat = 'yaml' | 'json';
 
 export interface RenderResult {
   readonly policies: NetworkPolicy[];
-  /** How many intents the objects held, valid or not. */
+  /** How many intents and baselines the objects held, valid or not. */
   readonly intents: number;
   readonly errors: string[];
   /** Printed on stderr, not failing: Ingress backends that open nothing (status.uncoveredBackends). */
@@ -31,8 +32,8 @@ export interface RenderResult {
 export function register(program: Command, io: CliIO): void {
   program
     .command('render')
-    .description('Print the NetworkPolicies that the SegmentationIntents in the given files compile to.')
-    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON), or - for stdin: intents, and the Services, Deployments, StatefulSets, DaemonSets and Ingresses they reference; other kinds are ignored')
+    .description('Print the NetworkPolicies that the SegmentationIntents and ClusterSegmentationIntents (for each Namespace given) in the files compile to.')
+    .requiredOption('-f, --filename <path...>', 'files or folders of manifests (YAML or JSON), or - for stdin: intents, baselines, the Namespaces baselines cover, and the Services, Deployments, StatefulSets, DaemonSets and Ingresses intents reference; other kinds are ignored')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action((opts: { filename: string[]; output: OutputFormat }) => {
       io.setExitCode(runRender(opts.filename, opts.output, io));
@@ -45,7 +46,7 @@ export function runRender(paths: readonly string[], format: OutputFormat, io: Pi
   const result = renderObjects(loaded.objects);
   const errors = [...loaded.errors, ...result.errors];
   // An empty output would tell `kubectl apply` that all is well: a render of nothing is a mistake in the input.
-  if (result.intents === 0) errors.push(`no ${KIND} in ${paths.join(', ')}: nothing to render`);
+  if (result.intents === 0) errors.push(`no ${KIND} or ${CLUSTER_KIND} in ${paths.join(', ')}: nothing to render`);
   if (errors.length > 0) {
     io.err(errors.map((e) => `netseg render: ${e}\n`).join(''));
     return 1;
@@ -58,9 +59,16 @@ export function runRender(paths: readonly string[], format: OutputFormat, io: Pi
 /** Validates and compiles the intents among `objects`, in file order; policies of all intents, or all errors. */
 export function renderObjects(objects: readonly Loaded[]): RenderResult {
   const sorted = sortObjects(objects);
-  const { compiled, errors } = compileIntents(sorted.intents, referencedObjects(sorted));
+  const { intents, baselines, namespaces } = sorted;
+  const { compiled, errors } = compileIntents(intents, referencedObjects(sorted));
   const uncovered = compiled.flatMap((c) => c.uncoveredBackends.map((b) => `${c.source}: intent ${c.intent.namespace}/${c.intent.name}: Ingress backend ${b} is covered by no workload's service, so it opens nothing`));
-  return { policies: compiled.flatMap((c) => c.policies), intents: sorted.intents.length, errors, warnings: uncovered };
+  const base = compileBaselines(baselines, namespaces);
+  // A baseline renders one set per selected Namespace of the input: none given, nothing would show.
+  const empty = base.compiled.filter((c) => c.namespaces.length === 0).map((c) =>
+    `${c.source}: ${CLUSTER_KIND} ${c.baseline.name} selects no Namespace of the input: give the Namespaces it should cover (kubectl get ns -o yaml)`,
+  );
+  const policies = [...compiled.flatMap((c) => c.policies), ...base.compiled.flatMap((c) => c.policies)];
+  return { policies, intents: intents.length + baselines.length, errors: [...errors, ...base.errors, ...empty], warnings: uncovered };
 }
 
 export function formatPolicies(policies: readonly NetworkPolicy[], format: OutputFormat): string {

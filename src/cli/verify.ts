@@ -7,8 +7,9 @@
  * This module only parses, loads and prints: the proof is src/verify (pure, beside src/reach).
  */
 import type { Command } from 'commander';
-import { type Difference, type VerifyOutcome, verifyAll } from '../verify';
+import { type Difference, type IntentReport, type VerifyOutcome, verifyAll, verifyBaseline } from '../verify';
 import { indexObjects } from '../resolve';
+import { compileBaselines } from './baselines';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
 import { loadFiles } from './input';
@@ -23,7 +24,7 @@ export function register(program: Command, io: CliIO): void {
   program
     .command('verify')
     .description('Prove that the compiled policies allow exactly the intents\' flows, and find what else opens them')
-    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents, or - for stdin')
+    .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents and ClusterSegmentationIntents, or - for stdin')
     .option('--cluster <paths...>', 'files with the cluster (Namespaces, Pods, NetworkPolicies); default: synthetic pods')
     .option('-o, --output <format>', 'text|json', 'text')
     .action((opts: VerifyOptions) => io.setExitCode(runVerify(opts, io)));
@@ -41,24 +42,33 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
   // References resolve against every Service, workload and Ingress given, with the intents or with --cluster.
   const referenced = indexObjects([...intentObjects.referenced, ...clusterObjects.referenced]);
   const { compiled, errors } = compileIntents(intentObjects.intents, referenced);
-  const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors];
-  if (intentObjects.intents.length === 0) allErrors.push(`no SegmentationIntent in ${opts.filename.join(', ')}`);
+  // A baseline covers the Namespaces of the input (the cluster files and those given with it), and its proof
+  // needs their pods: there is no synthetic world for "every namespace".
+  const world = { namespaces: [...clusterObjects.namespaces, ...intentObjects.namespaces], pods: [...clusterObjects.pods, ...intentObjects.pods] };
+  const base = compileBaselines(intentObjects.baselines, world.namespaces);
+  const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors, ...base.errors];
+  if (intentObjects.intents.length + intentObjects.baselines.length === 0) allErrors.push(`no SegmentationIntent or ClusterSegmentationIntent in ${opts.filename.join(', ')}`);
   if (allErrors.length > 0) {
     for (const e of allErrors) io.err(`error: ${e}\n`);
     return 1;
   }
-  const outcome = verifyAll(
+  const intentOutcome = verifyAll(
     compiled.map((c) => ({ intent: c.intent, policies: c.policies })),
     opts.cluster ? { namespaces: clusterObjects.namespaces, pods: clusterObjects.pods, policies: clusterObjects.policies } : undefined,
   );
+  const baselineReports: IntentReport[] = base.compiled.map((c) => verifyBaseline(c.baseline, c.policies, { ...world, policies: [] }));
+  // A baseline that covers no pod of the input proved nothing: a failure, as a workload selecting nothing is.
+  const empty = baselineReports.filter((r) => r.workloadPods === 0).map((r) => `${r.intent}: selects no pod of the input's Namespaces; nothing was checked (give --cluster with Namespaces and Pods)`);
+  const outcome: VerifyOutcome = { ...intentOutcome, reports: [...(compiled.length > 0 ? intentOutcome.reports : []), ...baselineReports], notes: [...intentOutcome.notes, ...empty] };
   io.out(opts.output === 'json' ? `${JSON.stringify(outcome, null, 2)}\n` : renderText(outcome));
-  return outcome.reports.every((r) => r.differences.length === 0) ? 0 : 1;
+  return outcome.reports.every((r) => r.differences.length === 0) && empty.length === 0 ? 0 : 1;
 }
 
 export function renderText(outcome: VerifyOutcome): string {
   const lines: string[] = [];
   for (const r of outcome.reports) {
-    const where = outcome.synthetic ? 'synthetic pods' : 'the cluster file';
+    const baseline = r.intent.startsWith('ClusterSegmentationIntent ');
+    const where = baseline ? "the input's pods" : outcome.synthetic ? 'synthetic pods' : 'the cluster file';
     if (r.differences.length === 0) {
       lines.push(`OK   ${r.intent}: its policies allow exactly its flows (${r.workloadPods} workload pods, ${where})`);
       continue;

@@ -28,11 +28,11 @@ import { DNS_PEER, KeyedPeer, keyed, peerOf } from './peers';
 import { CanonicalPorts, canonicalPorts } from './ports';
 import { Rule, RuleSet } from './rules';
 
-const DNS_PORTS = [
+export const DNS_PORTS = [
   { protocol: 'UDP', port: 53 },
   { protocol: 'TCP', port: 53 },
 ] as const;
-const DNS_CANONICAL_PORTS = canonicalPorts(DNS_PORTS);
+export const DNS_CANONICAL_PORTS = canonicalPorts(DNS_PORTS);
 
 /**
  * Throws CompileBudgetError as soon as the output would exceed `budget` (./budget.ts): at most the budget and
@@ -65,13 +65,13 @@ export function compileChecked(intent: ValidIntent, budget: CompileBudget = COMP
 }
 
 /** A spec and its canonical JSON. */
-interface NamedSpec {
+export interface NamedSpec {
   readonly name: string;
   readonly spec: NetworkPolicySpec;
   readonly json: string;
 }
 
-interface JsonSelector {
+export interface JsonSelector {
   readonly selector: LabelSelector;
   readonly json: string;
 }
@@ -143,10 +143,10 @@ class Context {
   }
 }
 
-const DNS_KEY = JSON.stringify(DNS_PEER);
+export const DNS_KEY = JSON.stringify(DNS_PEER);
 
 /** Sets each peer's rank: its key's position among the distinct keys, in sorted order. */
-function rankByKey(peers: KeyedPeer[]): void {
+export function rankByKey(peers: KeyedPeer[]): void {
   peers.sort((a, b) => byString(a.key, b.key));
   let rank = -1;
   let previous: string | undefined;
@@ -201,7 +201,7 @@ function defaultDenySpec(ctx: Context): NamedSpec {
  * A spec with keys in sorted order (egress, ingress, podSelector, policyTypes), and its JSON, written in the
  * same pass. An empty rule list is left out: the apiserver drops it anyway, and policyTypes alone isolates.
  */
-function specOf(name: string, pods: JsonSelector, types: readonly PolicyType[], rules: readonly Rule[]): NamedSpec {
+export function specOf(name: string, pods: JsonSelector, types: readonly PolicyType[], rules: readonly Rule[]): NamedSpec {
   // A policy's rules are all of one direction: Egress when it isolates egress (the default-deny policy of both
   // directions has only the DNS egress rule), else Ingress.
   const direction: PolicyType = types.includes('Egress') ? 'Egress' : 'Ingress';

@@ -5,6 +5,7 @@ export { COMPILE_BUDGET, CompileBudgetError } from './budget';
 export type { CompileBudget } from './budget';
 export { canonicalJSON, canonicalSelector, specHash } from './canonical';
 export {
+  CLUSTER_INTENT_LABEL,
   INTENT_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
@@ -12,6 +13,7 @@ export {
   intentLabelValue,
   managedLabels,
 } from './labels';
-export { type IntentIdentity, belongsTo, intentControllerRef, isManaged } from './ownership';
-export { NAME_MAX, PLAIN_TAGS, policyName } from './names';
+export { type BaselineIdentity, type IntentIdentity, baselineControllerRef, belongsTo, belongsToBaseline, intentControllerRef, isManaged } from './ownership';
+export { BASELINE_TAGS, NAME_MAX, PLAIN_TAGS, baselinePolicyName, policyName } from './names';
+export { type BaselineCompileResult, compileBaseline, compileBaselineChecked, selectsNamespace } from './baseline';
 export { DNS_PEER } from './peers';

@@ -8,6 +8,11 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'netseg-operator';
 /** Value: intentLabelValue(intent name), which is the name itself unless it is longer than 63 characters. */
 export const INTENT_LABEL = 'netseg.io/intent';
+/**
+ * On the policies of a ClusterSegmentationIntent (a baseline), instead of INTENT_LABEL: value
+ * intentLabelValue(baseline name). Like INTENT_LABEL, a way to list them, never a proof of ownership.
+ */
+export const CLUSTER_INTENT_LABEL = 'netseg.io/cluster-intent';
 /** Value: specHash(policy), hex sha256 of the policy's normalised spec (see ./canonical.ts). */
 export const SPEC_HASH_ANNOTATION = 'netseg.io/spec-hash';
 

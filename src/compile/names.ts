@@ -38,11 +38,33 @@ const HASH_HEX = 32;
 
 export function policyName(intentName: string, workload: string | undefined, kind: PolicyKind): string {
   const readable = workload === undefined ? intentName : `${intentName}.${workload}`;
-  const plain = `${readable}.${kind}`;
+  return nameOf(['SegmentationIntent', intentName, workload ?? null, kind], readable, kind);
+}
+
+/**
+ * The tags of a ClusterSegmentationIntent's policies in one namespace (docs/baseline.md, "Names"): none is a
+ * PLAIN_TAG, so no baseline policy can ever be named like an intent's, whatever the names.
+ *  - `cluster-ingress`, `cluster-egress`: the deny-all of a direction, `<baseline>.<tag>`;
+ *  - `peer-ingress`, `peer-egress`: a flow's other end in this namespace, `<baseline>.<peer>.<tag>`;
+ *  - `dns-ingress`: cluster DNS admitting the selected namespaces, `<baseline>.<tag>`.
+ * The tag fixes how many parts precede it, so read from the right a name gives back its tag, its peer (if any)
+ * and its baseline: injective like policyName.
+ */
+export type BaselinePolicyKind = 'cluster-ingress' | 'cluster-egress' | 'peer-ingress' | 'peer-egress' | 'dns-ingress';
+export const BASELINE_TAGS: readonly BaselinePolicyKind[] = ['cluster-ingress', 'cluster-egress', 'peer-ingress', 'peer-egress', 'dns-ingress'];
+
+export function baselinePolicyName(baseline: string, peer: string | undefined, kind: BaselinePolicyKind): string {
+  const readable = peer === undefined ? baseline : `${baseline}.${peer}`;
+  return nameOf(['ClusterSegmentationIntent', baseline, peer ?? null, kind], readable, kind);
+}
+
+/** `<readable>.<tag>`, or past NAME_MAX `<head>.<tag>-<32 hex of sha256 of the tuple>`. */
+function nameOf(tuple: readonly (string | null)[], readable: string, tag: string): string {
+  const plain = `${readable}.${tag}`;
   if (plain.length <= NAME_MAX) return plain;
   // JSON of the tuple: an unambiguous encoding, whatever characters the parts hold.
-  const digest = sha256Hex(JSON.stringify(['SegmentationIntent', intentName, workload ?? null, kind])).slice(0, HASH_HEX);
-  const tag = `${kind}-${digest}`;
-  const head = readable.slice(0, NAME_MAX - tag.length - 1).replace(/[-.]+$/, '');
-  return `${head}.${tag}`;
+  const digest = sha256Hex(JSON.stringify(tuple)).slice(0, HASH_HEX);
+  const shortened = `${tag}-${digest}`;
+  const head = readable.slice(0, NAME_MAX - shortened.length - 1).replace(/[-.]+$/, '');
+  return `${head}.${shortened}`;
 }

@@ -10,10 +10,11 @@
  *   policy has one, else its `netseg.io/intent` label equals intentLabelValue(intent name); and the namespaces
  *   agree. The best a file allows, and what `netseg verify` and `netseg audit -f` use.
  */
+import { CLUSTER_KIND } from '../intent/baseline';
 import { GROUP, KIND } from '../intent/types';
 import type { ObjectMeta, OwnerReference } from '../model/kubernetes';
 import { labelValue } from '../model/labels';
-import { INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from './labels';
+import { CLUSTER_INTENT_LABEL, INTENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, intentLabelValue } from './labels';
 
 export interface IntentIdentity {
   readonly name: string;
@@ -41,4 +42,28 @@ export function belongsTo(p: WithMetadata, intent: IntentIdentity): boolean {
   if ((p.metadata.namespace ?? 'default') !== intent.namespace) return false;
   if (ref) return ref.name === intent.name;
   return labelValue(p.metadata.labels, INTENT_LABEL) === intentLabelValue(intent.name);
+}
+
+/** The controller ownerReference, if it points at a ClusterSegmentationIntent (of any version of our group). */
+export function baselineControllerRef(p: WithMetadata): OwnerReference | undefined {
+  const ref = (p.metadata.ownerReferences ?? []).find((r) => r.controller === true);
+  return ref && ref.kind === CLUSTER_KIND && ref.apiVersion.split('/')[0] === GROUP ? ref : undefined;
+}
+
+/** A baseline (cluster-scoped): its name, and its uid when read from a cluster. */
+export interface BaselineIdentity {
+  readonly name: string;
+  readonly uid?: string;
+}
+
+/**
+ * "This policy belongs to this baseline", as belongsTo() for intents: our managed-by label and then, live, the
+ * controller ownerReference's uid; from files, the controller's name, else the `netseg.io/cluster-intent` label.
+ */
+export function belongsToBaseline(p: WithMetadata, baseline: BaselineIdentity): boolean {
+  if (!isManaged(p)) return false;
+  const ref = baselineControllerRef(p);
+  if (baseline.uid !== undefined) return baseline.uid !== '' && ref?.uid === baseline.uid;
+  if (ref) return ref.name === baseline.name;
+  return labelValue(p.metadata.labels, CLUSTER_INTENT_LABEL) === intentLabelValue(baseline.name);
 }

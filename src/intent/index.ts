@@ -3,4 +3,6 @@ export * from './types';
 export { LIMITS } from './limits';
 export { validateIntent, checkIntent, formatIssue } from './validate';
 export * from './references';
-export { KNOWN_KINDS, type Recognition, isSegmentationIntent, recognise } from './kinds';
+export { KNOWN_KINDS, type Recognition, isClusterSegmentationIntent, isSegmentationIntent, recognise } from './kinds';
+export * from './baseline';
+export { type BaselineValidation, validateBaseline } from './validate-baseline';

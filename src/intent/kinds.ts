@@ -6,6 +6,7 @@
  */
 import { editDistance, quote } from './syntax';
 import { API_VERSION, GROUP, KIND } from './types';
+import { CLUSTER_KIND } from './baseline';
 
 interface KnownKind {
   readonly kind: string;
@@ -17,7 +18,7 @@ interface KnownKind {
 /** Every netseg kind this version knows of. Supporting a new one is a line here plus the code that reads it. */
 export const KNOWN_KINDS: readonly KnownKind[] = [
   { kind: KIND, apiVersion: API_VERSION, supported: true },
-  { kind: 'ClusterSegmentationIntent', apiVersion: API_VERSION, supported: false },
+  { kind: CLUSTER_KIND, apiVersion: API_VERSION, supported: true },
 ];
 
 export type Recognition =
@@ -61,6 +62,13 @@ export function isSegmentationIntent(o: { readonly apiVersion?: unknown; readonl
   if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return false;
   const r = recognise(o.apiVersion, o.kind);
   return r.is === 'netseg' && r.kind === KIND;
+}
+
+/** True for an object every command reads as a ClusterSegmentationIntent. */
+export function isClusterSegmentationIntent(o: { readonly apiVersion?: unknown; readonly kind?: unknown }): boolean {
+  if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return false;
+  const r = recognise(o.apiVersion, o.kind);
+  return r.is === 'netseg' && r.kind === CLUSTER_KIND;
 }
 
 function unsupported(k: KnownKind): string {

@@ -807,3 +807,30 @@ function endPortOk(ctx: Ctx, endPort: unknown, port: unknown, path: string): boo
   }
   return true;
 }
+
+// ------------------------------------------------------------------------------------ shared with baselines
+
+// ClusterSegmentationIntent validation (./validate-baseline.ts) parses its peers, ports, selectors and directions
+// with these very functions, so a peer means the same, and is checked the same, in both kinds.
+export type { Ctx, Shape };
+export {
+  NameTable,
+  asObject,
+  booleanOf,
+  checkSelectorText,
+  checkedName,
+  child,
+  closest,
+  describe,
+  directionsOf,
+  field,
+  listOf,
+  namesOf,
+  oneOf,
+  optional,
+  peerOf,
+  portsOf,
+  report,
+  selectorOf,
+  stringEntries,
+};

@@ -7,6 +7,8 @@
 import * as k8s from '@kubernetes/client-node';
 import type { NetworkPolicy } from '../model/kubernetes';
 import type { SegmentationIntent, SegmentationIntentStatus } from '../intent/types';
+import type { ClusterSegmentationIntent, ClusterSegmentationIntentStatus } from '../intent/baseline';
+import { CLUSTER_KIND, CLUSTER_PLURAL } from '../intent/baseline';
 import { GROUP, PLURAL, VERSION } from '../intent/types';
 import { ApiError, codeLabel, isNotFound, toApiError } from './errors';
 import type { ApiErrorContext, Verb } from './errors';
@@ -28,7 +30,8 @@ export interface LeaseObject {
 }
 
 export interface EventObject {
-  readonly involved: SegmentationIntent;
+  /** A SegmentationIntent, or a cluster-scoped ClusterSegmentationIntent (its Events go to namespace default). */
+  readonly involved: SegmentationIntent | ClusterSegmentationIntent;
   readonly type: 'Normal' | 'Warning';
   readonly reason: string;
   readonly message: string;
@@ -113,6 +116,31 @@ export class Kube {
     );
   }
 
+  // -------------------------------------------------------------------- baselines (ClusterSegmentationIntents)
+
+  async getBaseline(name: string): Promise<ClusterSegmentationIntent | undefined> {
+    const ctx: ApiErrorContext = { verb: 'get', kind: KIND_BASELINE, name };
+    try {
+      return plain<ClusterSegmentationIntent>(await this.call(ctx, () => this.custom.getClusterCustomObject(GROUP, VERSION, CLUSTER_PLURAL, name)));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every baseline: all pages or an error, never a partial list. */
+  async listBaselines(): Promise<ClusterSegmentationIntent[]> {
+    return this.listAll<ClusterSegmentationIntent>(KIND_BASELINE);
+  }
+
+  /** Replaces the status subresource, guarded by the baseline's resourceVersion. */
+  async replaceBaselineStatus(b: ClusterSegmentationIntent, status: ClusterSegmentationIntentStatus): Promise<void> {
+    const { name = '', resourceVersion } = b.metadata;
+    const ctx: ApiErrorContext = { verb: 'update', kind: `${KIND_BASELINE}/status`, name };
+    const body = { apiVersion: b.apiVersion, kind: b.kind, metadata: { name, resourceVersion }, status };
+    await this.call(ctx, () => this.custom.replaceClusterCustomObjectStatus(GROUP, VERSION, CLUSTER_PLURAL, name, body, undefined, FIELD_MANAGER));
+  }
+
   // ------------------------------------------------------------------------------------- NetworkPolicies
 
   /** By label selector, in one namespace or all; all pages or an error. */
@@ -170,11 +198,13 @@ export class Kube {
   // ------------------------------------------------------------------------------------- events, namespaces
 
   async createEvent(e: EventObject): Promise<void> {
-    const { name = '', namespace = '', uid, resourceVersion } = e.involved.metadata;
+    const { name = '', namespace: involvedNamespace, uid, resourceVersion } = e.involved.metadata;
+    // Events about a cluster-scoped object live in "default", as kubectl describe and client-go's recorder expect.
+    const namespace = involvedNamespace || 'default';
     const ctx: ApiErrorContext = { verb: 'create', kind: 'Event', namespace, name };
     const body: k8s.CoreV1Event = {
       metadata: { name: `${name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace },
-      involvedObject: { apiVersion: e.involved.apiVersion, kind: e.involved.kind, name, namespace, uid, resourceVersion },
+      involvedObject: { apiVersion: e.involved.apiVersion, kind: e.involved.kind, name, namespace: involvedNamespace || undefined, uid, resourceVersion },
       type: e.type,
       reason: e.reason,
       message: e.message.slice(0, 1024),
@@ -264,6 +294,8 @@ export class Kube {
         return ns
           ? this.net.listNamespacedNetworkPolicy(ns, undefined, undefined, cont, undefined, sel, PAGE)
           : this.net.listNetworkPolicyForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+      case KIND_BASELINE:
+        return this.custom.listClusterCustomObject(GROUP, VERSION, CLUSTER_PLURAL, undefined, undefined, cont, undefined, sel, PAGE);
       case 'Namespace':
         return this.core.listNamespace(undefined, undefined, cont, undefined, sel, PAGE);
       case 'Pod':
@@ -315,6 +347,7 @@ function continueToken(body: ListBody<unknown>): string | undefined {
 
 export const KIND_INTENT = 'SegmentationIntent';
 export const KIND_POLICY = 'NetworkPolicy';
+export const KIND_BASELINE = CLUSTER_KIND;
 
 /** Lists omit each item's kind and apiVersion; the model (and compile's output) carries them. */
 function withKind(p: NetworkPolicy): NetworkPolicy {

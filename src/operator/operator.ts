@@ -21,6 +21,7 @@ import { Kube, KIND_INTENT, KIND_POLICY } from '../kube/client';
 import type { ApiObserver } from '../kube/client';
 import type { KindSpec, WatchSource } from '../kube/watch';
 import { kubeWatchSource, watchTarget } from '../kube/watch';
+import { baselineController } from './baseline-controller';
 import { INDEX_NAMESPACE, SharedCache, UNHEALTHY_AFTER_MS } from './cache';
 import type { CacheScope } from './cache';
 import { Controller, inNamespaces, newlySeen, owner, self, specChanged, viaIndex } from './controller';
@@ -96,6 +97,7 @@ export interface Assembled {
   readonly manager: Manager;
   readonly cache: SharedCache;
   readonly intents: Controller;
+  readonly baselines: Controller;
   readonly policies: PolicyCache;
 }
 
@@ -135,21 +137,36 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
     intents.watch({ kind: NAMESPACES, labelSelector: scope.selector, predicates: [newlySeen], keys: intentsIn });
   }
 
+  // ClusterSegmentationIntents (./baseline-controller.ts): only in the namespaces this operator governs.
+  const inScope = (ns: string): boolean => (scope.kind === 'list' ? scope.namespaces.includes(ns) : governed(ns));
+  const baselines = baselineController({
+    cache,
+    kube: c.kube,
+    policies,
+    policyNamespaces: namespaces,
+    governed: inScope,
+    scopeSelector: scope.kind === 'selector' ? scope.selector : undefined,
+    leading: () => manager.isLeader(),
+    env: { log, metrics: c.metrics, workers: o.workers, now: deps.now, onDriftCorrected: deps.onDriftCorrected },
+  });
+
   const matched = (): string[] | undefined => (selected?.isSynced ? selected.objects().map((n) => n.metadata?.name ?? '') : undefined);
   const resync = async (): Promise<void> => {
     const nss = listNamespaces(scope, matched());
     if (!nss || !manager.isLeader()) return;
     const api = { listIntents: (ns?: string) => c.kube.listIntents(ns), listPolicies: (ns: string | undefined, sel: string) => c.kube.listPolicies(ns, sel), deletePolicy: kube.deletePolicy };
     await resyncAndSweep(api, nss, { enqueue: (k) => intents.enqueue(k), log });
+    await baselines.resync(nss, log);
   };
 
   const unhealthyAfterMs = o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
   manager
     .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear()) })
     .add(intents)
+    .add(baselines.controller)
     .add(periodic(resync, o.resyncMs, { log, timers: c.timers, failed: 'resync failed; sweep skipped' }))
     .addReadyCheck(() => cache.synced() && cache.healthy(unhealthyAfterMs));
-  return { manager, cache, intents, policies };
+  return { manager, cache, intents, baselines: baselines.controller, policies };
 }
 
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {

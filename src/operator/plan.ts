@@ -39,9 +39,18 @@ export function ownedBy(p: { readonly metadata: ObjectMeta }, intent: IntentRef)
   return belongsTo(p, intent);
 }
 
-export function diff(desired: readonly NetworkPolicy[], current: readonly LivePolicy[], intent: IntentRef): Plan {
-  const owned = new Map(current.filter((p) => ownedBy(p, intent)).map((p) => [p.metadata.name ?? '', p]));
-  const foreign = new Set(current.filter((p) => !ownedBy(p, intent)).map((p) => p.metadata.name ?? ''));
+/**
+ * `current` is one namespace's policies (names are unique only within a namespace). `owns` is the owner's
+ * ownership predicate: an intent's by default, a baseline's for ClusterSegmentationIntents (baseline-plan.ts).
+ */
+export function diff(
+  desired: readonly NetworkPolicy[],
+  current: readonly LivePolicy[],
+  intent: IntentRef,
+  owns: (p: LivePolicy) => boolean = (p) => ownedBy(p, intent),
+): Plan {
+  const owned = new Map(current.filter(owns).map((p) => [p.metadata.name ?? '', p]));
+  const foreign = new Set(current.filter((p) => !owns(p)).map((p) => p.metadata.name ?? ''));
   const wanted = new Set(desired.map((p) => p.metadata.name ?? ''));
   const plan = { create: [] as NetworkPolicy[], update: [] as PolicyUpdate[], conflicts: [] as string[], unchanged: [] as string[] };
   // Names are injective, so an owned policy whose name is no longer desired is an older form of one that is:

@@ -145,7 +145,8 @@ async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string
   const { intent, valid } = input;
   const found = new Map<string, Created>();
   const deleted = new Set<string>();
-  const create = async (p: NetworkPolicy): Promise<void> => void found.set(name(p), await createOrSettle(p, refOf(intent), d));
+  const ref = refOf(intent);
+  const create = async (p: NetworkPolicy): Promise<void> => void found.set(name(p), await createOrSettle(p, (live) => ownedBy(live, ref), d.kube));
   const update = async (u: Plan['update'][number]): Promise<void> => void (await d.kube.replacePolicy(updateBody(u.desired, u.current)));
   const remove = async (p: LivePolicy): Promise<void> => void (await d.kube.deletePolicy(p), deleted.add(name(p)));
   try {
@@ -162,16 +163,20 @@ async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string
 }
 
 /** What a create did: made the object, found it already ours, or found a name held by something else. */
-type Created = 'created' | 'ours' | 'clash';
+export type Created = 'created' | 'ours' | 'clash';
 
-async function createOrSettle(p: NetworkPolicy, ref: IntentRef, d: Deps): Promise<Created> {
+/** The policy writes a create needs to settle a taken name. */
+export type PolicyWrites = Pick<KubeApi, 'createPolicy' | 'getPolicy' | 'replacePolicy'>;
+
+/** `owns`: the owner's ownership predicate (an intent's or a baseline's), applied to the object found. */
+export async function createOrSettle(p: NetworkPolicy, owns: (live: NetworkPolicy) => boolean, kube: PolicyWrites): Promise<Created> {
   try {
-    await d.kube.createPolicy(p);
+    await kube.createPolicy(p);
     return 'created';
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
   }
-  return settleExisting(p, ref, d);
+  return settleExisting(p, owns, kube);
 }
 
 /**
@@ -180,20 +185,21 @@ async function createOrSettle(p: NetworkPolicy, ref: IntentRef, d: Deps): Promis
  * Ours → brought up to date if needed (a PUT guarded by the resourceVersion just read); anything else → a
  * conflict, left untouched; gone meanwhile → a 409 so the key is retried.
  */
-async function settleExisting(p: NetworkPolicy, ref: IntentRef, d: Deps): Promise<Created> {
-  const live = await d.kube.getPolicy(ref.namespace, name(p));
+async function settleExisting(p: NetworkPolicy, owns: (live: NetworkPolicy) => boolean, kube: PolicyWrites): Promise<Created> {
+  const namespace = p.metadata.namespace ?? '';
+  const live = await kube.getPolicy(namespace, name(p));
   if (!live) {
-    const ctx = { verb: 'create' as const, kind: KIND_POLICY, namespace: ref.namespace, name: name(p) };
+    const ctx = { verb: 'create' as const, kind: KIND_POLICY, namespace, name: name(p) };
     throw new ApiError(409, 'Conflict', ctx, { detail: 'the name was taken, then freed again: retry' });
   }
-  if (!ownedBy(live, ref)) return 'clash';
+  if (!owns(live)) return 'clash';
   const current = livePolicyOf(live);
-  if (!upToDate(p, current)) await d.kube.replacePolicy(updateBody(p, current));
+  if (!upToDate(p, current)) await kube.replacePolicy(updateBody(p, current));
   return 'ours';
 }
 
 /** Runs all, then throws the first failure: one failing write doesn't stop the others from being attempted. */
-async function settleAll(work: Promise<void>[]): Promise<void> {
+export async function settleAll(work: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(work);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;

@@ -21,7 +21,7 @@
  * whoever names the intent, and a long one is shortened.
  */
 import type { KubeObject, NetworkPolicy, ObjectMeta } from '../model/kubernetes';
-import { controllerUid, specHash } from './ownership';
+import { specHash } from './ownership';
 import type { WatchEventType } from '../kube/watch';
 import type { ObjectSink } from './cache';
 
@@ -113,6 +113,13 @@ export class PolicyStore implements PolicyReader, ObjectSink {
     return byName ? [...byName.values()] : [];
   }
 
+  /** The managed policies controlled by `ownerUid` in every namespace this store covers (a baseline's). */
+  ownedEverywhere(ownerUid: string): LivePolicy[] {
+    if (!this.synced) throw new NotSyncedError('*');
+    if (ownerUid === NO_OWNER) return [];
+    return [...this.index.values()].flatMap((byOwner) => [...(byOwner.get(ownerUid)?.values() ?? [])]);
+  }
+
   /** One cached policy, e.g. to compare a watch event with what is stored. */
   get(namespace: string, name: string): LivePolicy | undefined {
     const owner = this.filed.get(`${namespace}/${name}`);
@@ -122,7 +129,7 @@ export class PolicyStore implements PolicyReader, ObjectSink {
   private put(p: NetworkPolicy): void {
     const { namespace = '', name = '' } = p.metadata;
     this.remove(p.metadata);
-    const owner = controllerUid(p) ?? NO_OWNER;
+    const owner = controllerOf(p) ?? NO_OWNER;
     let byOwner = this.index.get(namespace);
     if (!byOwner) this.index.set(namespace, (byOwner = new Map()));
     let byName = byOwner.get(owner);
@@ -143,6 +150,14 @@ export class PolicyStore implements PolicyReader, ObjectSink {
     if (byName?.size === 0) byOwner?.delete(owner);
     if (byOwner?.size === 0) this.index.delete(namespace);
   }
+}
+
+/**
+ * The uid of the policy's controller, whatever its kind (a SegmentationIntent or a ClusterSegmentationIntent):
+ * each reader gets only what that uid controls and checks the kind itself (plan.ts, baseline-plan.ts).
+ */
+function controllerOf(p: NetworkPolicy): string | undefined {
+  return (p.metadata.ownerReferences ?? []).find((r) => r.controller === true)?.uid || undefined;
 }
 
 /** This store is fed by a watch of networkpolicies only: what it gets are NetworkPolicies. */
@@ -166,6 +181,12 @@ export class PolicyCache implements PolicyReader {
 
   get(namespace: string, name: string): LivePolicy | undefined {
     return this.stores.find((s) => s.covering(namespace))?.get(namespace, name);
+  }
+
+  /** A baseline's policies in every covered namespace; throws NotSyncedError until every store has listed. */
+  ownedEverywhere(ownerUid: string): LivePolicy[] {
+    if (!this.hasSynced()) throw new NotSyncedError('*');
+    return this.stores.flatMap((s) => s.ownedEverywhere(ownerUid));
   }
 
   /** With a namespace: has its store listed; without: have all. */

@@ -15,21 +15,39 @@ import type { KubeApi } from './reconcile';
 /** What the operator calls on the apiserver (a FakeKube implements it in tests). */
 export type OperatorKube = Pick<
   Kube,
-  'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent' | 'listIntents' | 'listPolicies'
+  | 'getIntent'
+  | 'getPolicy'
+  | 'createPolicy'
+  | 'replacePolicy'
+  | 'deletePolicy'
+  | 'replaceIntentStatus'
+  | 'createEvent'
+  | 'listIntents'
+  | 'listPolicies'
+  | 'getBaseline'
+  | 'listBaselines'
+  | 'replaceBaselineStatus'
 >;
 
 export interface EchoFilter {
   readonly writes: OwnWrites;
   /** An event held while the write was in flight turned out not to be its echo. */
   enqueue(key: string): void;
+  /** The owner's key of a written policy (default: its intent's, ownerKey). */
+  readonly keyOf?: (p: NetworkPolicy) => string | undefined;
 }
 
-export function guardWrites(kube: OperatorKube, leading: () => boolean, own: EchoFilter): KubeApi {
-  const guard = <A extends unknown[]>(verb: Verb, kind: string, f: (...a: A) => Promise<unknown>) =>
+/** Wraps a write so that it fails with NotLeader, sending nothing, once this replica no longer leads. */
+export function leaderOnly(leading: () => boolean) {
+  return <A extends unknown[]>(verb: Verb, kind: string, f: (...a: A) => Promise<unknown>) =>
     async (...a: A): Promise<void> => {
       if (!leading()) throw new ApiError(0, 'NotLeader', { verb, kind }, { detail: 'this replica does not hold the leader lease' });
       await f(...a);
     };
+}
+
+export function guardWrites(kube: OperatorKube, leading: () => boolean, own: EchoFilter): KubeApi {
+  const guard = leaderOnly(leading);
   return {
     getIntent: (ns, n) => kube.getIntent(ns, n),
     getPolicy: (ns, n) => kube.getPolicy(ns, n),
@@ -42,13 +60,13 @@ export function guardWrites(kube: OperatorKube, leading: () => boolean, own: Ech
 }
 
 /** A policy write whose watch echo will be recognised (./echo.ts). */
-async function tracked(p: NetworkPolicy, own: EchoFilter, write: () => Promise<NetworkPolicy>): Promise<void> {
+export async function tracked(p: NetworkPolicy, own: EchoFilter, write: () => Promise<NetworkPolicy>): Promise<void> {
   let stored: NetworkPolicy | undefined;
   own.writes.begin(p);
   try {
     stored = await write();
   } finally {
-    const key = own.writes.end(p, stored) ? ownerKey(p) : undefined;
+    const key = own.writes.end(p, stored) ? (own.keyOf ?? ownerKey)(p) : undefined;
     if (key) own.enqueue(key);
   }
 }

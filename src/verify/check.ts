@@ -252,7 +252,7 @@ function expectedFlow(ctx: VerifyContext, intent: ValidIntent, c: Connection): n
   return flow?.index;
 }
 
-function flowPortMatches(p: FlowPort, port: number, protocol: Protocol, declared: readonly { name?: string; containerPort: number; protocol?: Protocol }[]): boolean {
+export function flowPortMatches(p: FlowPort, port: number, protocol: Protocol, declared: readonly { name?: string; containerPort: number; protocol?: Protocol }[]): boolean {
   if (p.protocol !== protocol) return false;
   if (p.port === undefined) return true;
   if (typeof p.port === 'number') return port >= p.port && port <= (p.endPort ?? p.port);

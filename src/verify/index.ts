@@ -17,6 +17,7 @@ import { coverageGaps } from './coverage';
 import { synthesize } from './world';
 
 export { type Difference, type IntentReport, type VerifyContext, endpointHas, insideAddress, verifyIntent } from './check';
+export { verifyBaseline } from './baseline';
 export { type Gap, coverageGaps } from './coverage';
 export { DNS_LABELS, DNS_NAMESPACE, STRANGER_LABEL, type SyntheticWorld, satisfy, synthesize } from './world';
 

@@ -11,6 +11,7 @@ import type { Cluster } from './cluster';
 import { REPO_ROOT, eventually, freshNamespace, kubectl, serviceAccountKubeConfig, useCluster } from './cluster';
 import type { CountedOperator } from './operator.support';
 import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec } from './operator.support';
+import { BaselineView, baseline, expectedBaselinePolicies, readyOfBaseline } from './baseline.support';
 
 describe('operator as its ServiceAccount with deploy/rbac (integration)', function () {
   this.timeout(120_000);
@@ -61,4 +62,26 @@ describe('operator as its ServiceAccount with deploy/rbac (integration)', functi
     const lease = await cluster.kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease(leaseName, 'netseg-system');
     assert.equal(lease.body.spec?.holderIdentity, 'rbac-test');
   });
+
+  it('keeps a ClusterSegmentationIntent: namespace watch, policies, status and events, nothing forbidden', async () => {
+    assert.ok(op, 'the operator of the previous test runs');
+    const bv = new BaselineView(cluster.kc);
+    const name = `rbac-${crypto.randomBytes(3).toString('hex')}`;
+    const selector = { matchLabels: { 'kubernetes.io/metadata.name': ns.name } };
+    await bv.create(baseline(name, { namespaceSelector: selector, directions: ['Ingress', 'Egress'] }));
+    try {
+      await eventually(async () => {
+        const stored = await bv.get(name);
+        const live = (await view.policies(ns.name, `netseg.io/cluster-intent=${name}`));
+        assertMatches(live, expectedBaselinePolicies(stored, ns.name, {}));
+        assert.equal(readyOfBaseline(stored).status, 'True', JSON.stringify(stored.status));
+        assert.ok((await bv.reasons(name)).includes('PolicyCreated'));
+      });
+      assert.deepEqual(op?.writes.filter((w) => w.endsWith(' 403')), [], 'a write was forbidden');
+      assert.deepEqual(op?.requests.filter((w) => w.endsWith(' 403')), [], 'a read was forbidden');
+    } finally {
+      await bv.delete(name);
+    }
+  });
 });
+

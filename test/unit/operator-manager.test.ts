@@ -68,8 +68,9 @@ describe('operator manager', () => {
     r.election().onObserved?.();
     assert.equal(r.health().ready(), true, 'a standby is ready');
     await r.timers.run();
-    // Per namespace: intents, managed policies, and the five kinds intents may reference.
-    assert.equal(r.sources.length, 2 * 7);
+    // Per namespace: intents, managed policies, and the five kinds intents may reference; cluster-wide: the
+    // baselines and the namespaces they select.
+    assert.equal(r.sources.length, 2 * 7 + 2);
     assert.deepEqual(r.sources.map((s) => s.lists), r.sources.map(() => 0), 'a standby lists nothing');
 
     r.election().onStartedLeading();

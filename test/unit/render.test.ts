@@ -103,7 +103,7 @@ describe('netseg render', () => {
     const f = file('pod.yaml', POD);
     assert.equal(runRender([f], 'yaml', io), 1);
     assert.equal(io.stdout, '');
-    assert.equal(io.stderr, `netseg render: no SegmentationIntent in ${f}: nothing to render\n`);
+    assert.equal(io.stderr, `netseg render: no SegmentationIntent or ClusterSegmentationIntent in ${f}: nothing to render\n`);
   });
 
   const lookalikes: [string, string, string, string][] = [
@@ -116,7 +116,7 @@ describe('netseg render', () => {
     ['both wrong', 'netseg/v1', 'SegmentationIntents', 'apiVersion "netseg/v1" is not a netseg apiVersion this netseg knows: use netseg.io/v1alpha1; kind "SegmentationIntents"'],
     ['the right kind in another group', 'example.com/v1', 'SegmentationIntent', 'apiVersion "example.com/v1" is not a netseg apiVersion'],
     ['an unknown kind of the netseg.io group', 'netseg.io/v1alpha1', 'NetworkIntent', 'kind "NetworkIntent" is not a netseg kind this netseg knows: use SegmentationIntent'],
-    ['a kind this version does not read', 'netseg.io/v1alpha1', 'ClusterSegmentationIntent', 'ClusterSegmentationIntent is not supported by this version of netseg'],
+    ['the cluster kind in the plural', 'netseg.io/v1alpha1', 'ClusterSegmentationIntents', 'kind "ClusterSegmentationIntents" is not a netseg kind this netseg knows: use ClusterSegmentationIntent'],
   ];
   for (const [name, apiVersion, kind, message] of lookalikes) {
     it(`exits 1 on an intent with ${name} (${apiVersion} ${kind}), naming file, document and the fix`, async () => {
