@@ -180,7 +180,7 @@ export class NodeAgent {
     this.log.info('pod running', { pod: key, ip: sandbox.ip });
   }
 
-  /** The lowest free host address of the pod CIDR (.1 is the node); a pod that had one keeps it (agent restart). */
+  /** A free host address of the pod CIDR (.1 is the node); a pod that had one keeps it (agent restart). */
   private allocate(key: string, pod: PodShape): string {
     const take = (ip: string): string => {
       this.leases.set(ip, key);
@@ -188,9 +188,8 @@ export class NodeAgent {
     };
     const had = pod.status?.podIP;
     if (had && had.startsWith(`${this.prefixOctets}.`) && !this.leases.has(had) && had !== this.cfg.nodeIP) return take(had);
-    // Round robin, not lowest-free: an address is reused as late as possible. A pod that got the address of one
-    // deleted moments before met allowed probes that its policies denied (stale state for that IP somewhere
-    // between kube-router's caches, conntrack and the bridge); real IPAMs avoid quick reuse the same way.
+    // Round robin, not lowest-free: an address is reused as late as possible, so a new pod never inherits the
+    // conntrack entries or neighbour-cache state of one deleted moments before (real IPAMs do the same).
     for (let n = 0; n < 253; n++) {
       this.nextHost = this.nextHost >= 254 ? 2 : this.nextHost + 1;
       const ip = `${this.prefixOctets}.${this.nextHost}`;
