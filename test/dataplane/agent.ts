@@ -32,7 +32,7 @@ import { SENTINEL_NAMESPACE } from './probe';
 
 const POD_KIND = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
 
-interface PodShape {
+export interface PodShape {
   metadata?: { name?: string; namespace?: string; uid?: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec?: { nodeName?: string; hostNetwork?: boolean; containers?: { name?: string; ports?: { containerPort?: number; protocol?: string }[] }[] };
   status?: { podIP?: string; hostIP?: string; phase?: string };
@@ -64,6 +64,21 @@ function declaredPorts(p: PodShape): string[] {
   const specs = ports.filter((x) => x.containerPort).map((x) => `${x.containerPort}/${(x.protocol ?? 'TCP').toUpperCase()}`);
   // SCTP sockets are not available in this kernel; such ports get no listener (a probe to them is refused).
   return [...new Set(specs.filter((s) => !s.endsWith('/SCTP')))];
+}
+
+/**
+ * What the agent does about a pod: nothing of ours (gone, host network, another node's) → 'none' (its network
+ * goes if it had one); marked for deletion → 'finish-delete' (no kubelet will); unscheduled → 'bind'; bound
+ * here → 'run'.
+ */
+export type PodStep = 'none' | 'finish-delete' | 'bind' | 'run';
+
+export function podStep(pod: PodShape | undefined, node: string): PodStep {
+  if (!pod || pod.spec?.hostNetwork) return 'none';
+  const boundTo = pod.spec?.nodeName;
+  if (pod.metadata?.deletionTimestamp) return !boundTo || boundTo === node ? 'finish-delete' : 'none';
+  if (!boundTo) return 'bind';
+  return boundTo === node ? 'run' : 'none';
 }
 
 export class NodeAgent {
@@ -139,41 +154,33 @@ export class NodeAgent {
   private async reconcile(key: string): Promise<void> {
     if (this.stopping) return;
     const pod = this.pods.get(key);
+    const step = podStep(pod, this.cfg.nodeName);
     const { namespace, name } = parseKey(key);
     const running = this.sandboxes.get(key);
-    if (!pod || pod.spec?.hostNetwork) {
-      if (running) await this.teardown(key);
-      return;
-    }
-    const uid = pod.metadata?.uid ?? '';
-    if (pod.metadata?.deletionTimestamp) {
-      if (running) await this.teardown(key);
-      if (!pod.spec?.nodeName || pod.spec.nodeName === this.cfg.nodeName) await this.client.deletePodNow(namespace, name, uid);
-      return;
-    }
-    if (!pod.spec?.nodeName) {
+    if (running && (step !== 'run' || running.uid !== pod?.metadata?.uid)) await this.teardown(key);
+    if (step === 'finish-delete') await this.client.deletePodNow(namespace, name, pod?.metadata?.uid);
+    else if (step === 'bind') {
       this.log.info('binding', { pod: key, node: this.cfg.nodeName });
       await this.client.bindPod(namespace, name, this.cfg.nodeName);
-      return;
-    }
-    if (pod.spec.nodeName !== this.cfg.nodeName) {
-      if (running) await this.teardown(key);
-      return;
-    }
-    if (running && running.uid !== uid) await this.teardown(key);
-    const sandbox = this.sandboxes.get(key) ?? (await this.setup(key, pod));
-    if (pod.status?.podIP !== sandbox.ip || pod.status?.hostIP !== this.cfg.nodeIP || pod.status?.phase !== 'Running') {
-      await this.client.writeRunning(namespace, name, {
-        podIP: sandbox.ip,
-        hostIP: this.cfg.nodeIP,
-        startTime: new Date().toISOString(),
-        containers: (pod.spec.containers ?? []).map((c) => c.name ?? ''),
-      });
-      this.log.info('pod running', { pod: key, ip: sandbox.ip });
-    }
+    } else if (step === 'run' && pod) await this.run(key, pod);
   }
 
-  /** The lowest free host address of the pod CIDR (.1 is the node); a pod that had one keeps it (agent restart). */
+  /** Network, sandbox, then status: Running/Ready with the pod's IP and the node's (written only when it differs). */
+  private async run(key: string, pod: PodShape): Promise<void> {
+    const { namespace, name } = parseKey(key);
+    const sandbox = this.sandboxes.get(key) ?? (await this.setup(key, pod));
+    const s = pod.status;
+    if (s?.podIP === sandbox.ip && s.hostIP === this.cfg.nodeIP && s.phase === 'Running') return;
+    await this.client.writeRunning(namespace, name, {
+      podIP: sandbox.ip,
+      hostIP: this.cfg.nodeIP,
+      startTime: new Date().toISOString(),
+      containers: (pod.spec?.containers ?? []).map((c) => c.name ?? ''),
+    });
+    this.log.info('pod running', { pod: key, ip: sandbox.ip });
+  }
+
+  /** A free host address of the pod CIDR (.1 is the node); a pod that had one keeps it (agent restart). */
   private allocate(key: string, pod: PodShape): string {
     const take = (ip: string): string => {
       this.leases.set(ip, key);
@@ -181,9 +188,8 @@ export class NodeAgent {
     };
     const had = pod.status?.podIP;
     if (had && had.startsWith(`${this.prefixOctets}.`) && !this.leases.has(had) && had !== this.cfg.nodeIP) return take(had);
-    // Round robin, not lowest-free: an address is reused as late as possible. A pod that got the address of one
-    // deleted moments before met allowed probes that its policies denied (stale state for that IP somewhere
-    // between kube-router's caches, conntrack and the bridge); real IPAMs avoid quick reuse the same way.
+    // Round robin, not lowest-free: an address is reused as late as possible, so a new pod never inherits the
+    // conntrack entries or neighbour-cache state of one deleted moments before (real IPAMs do the same).
     for (let n = 0; n < 253; n++) {
       this.nextHost = this.nextHost >= 254 ? 2 : this.nextHost + 1;
       const ip = `${this.prefixOctets}.${this.nextHost}`;

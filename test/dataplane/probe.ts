@@ -8,12 +8,16 @@
  * before the call. kube-router rebuilds all its rules from its informers' caches on each sync, and each informer
  * sees its kind's changes in the order the apiserver made them. The sentinel: a namespace with two source pods
  * (src0, src1) and a destination (dst, TCP 7) whose policy admits only pods AND namespaces labelled round=R.
- * Round R writes, after everything the caller wrote: the policy (round=R), the namespace's label (R) and ONE
- * source's label (src<R mod 2>: R; the other keeps R-1), then waits until that source's packets are ALLOWED.
- * Before round R that source carried R-2 and was denied (round R-1's policy admitted R-1 only); it can only be
- * admitted by rules built from a policy cache, a namespace cache and a pod cache that all hold round R's writes —
- * so every NetworkPolicy, Namespace and Pod written before the call is in the rules in the kernel. One
- * kube-router sync per barrier.
+ * Round R writes, after everything the caller wrote: a NEW policy `sentinel-R` (admitting round=R; the one of
+ * round R-1 is deleted, a deny-all `sentinel-isolate` keeps dst isolated throughout), the namespace's label (R)
+ * and ONE source's label (src<R mod 2>: R; the other keeps R-1), then waits until that source CONNECTS.
+ * Before round R that source carried R-2 and was refused; it can only be admitted by rules built from a policy
+ * cache, a namespace cache and a pod cache that all hold round R's writes — so every NetworkPolicy, Namespace and
+ * Pod written before the call is in them. Why a new policy each round: kube-router restores the ipsets first and
+ * the iptables rules second; a policy that keeps its name keeps its chain and set names, so a changed label flips
+ * its verdict as soon as the SETS are restored, while the same sync's new rules (new pods, new policies) are not
+ * in the kernel yet — a barrier that returned early, seen as probes allowed for a few hundred ms. A new policy's
+ * chain exists only once the sync's iptables-restore (atomic, last) is done. One kube-router sync per barrier.
  */
 import * as fs from 'fs';
 import * as net from 'net';
@@ -43,6 +47,9 @@ const ROUND = 'netseg.io/sentinel-round';
 const ROLE = 'netseg.io/sentinel';
 const SENTINEL_PORT = 7;
 const SOURCES = ['src0', 'src1'] as const;
+/** Always there: isolates the sentinel destination, whatever round policy comes and goes. */
+const ISOLATE = 'sentinel-isolate';
+const POLICY_PREFIX = 'sentinel-';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -149,10 +156,11 @@ export class Prober {
     }
   }
 
+  /** The policy of one round: its own name, so its chain and ipsets are new (see the class comment). */
   private policy(round: string | undefined): k8s.V1NetworkPolicy {
     const sel = { matchLabels: { [ROUND]: round ?? 'none' } };
     return {
-      metadata: { name: 'sentinel', namespace: SENTINEL_NAMESPACE },
+      metadata: { name: round === undefined ? ISOLATE : `${POLICY_PREFIX}${round}`, namespace: SENTINEL_NAMESPACE },
       spec: {
         podSelector: { matchLabels: { [ROLE]: 'dst' } },
         policyTypes: ['Ingress'],
@@ -161,15 +169,18 @@ export class Prober {
     };
   }
 
+  /** Creates the policy (or keeps it), and deletes every other round's. */
   private async putPolicy(round: string | undefined): Promise<void> {
-    const cur = await this.netApi.readNamespacedNetworkPolicy('sentinel', SENTINEL_NAMESPACE).catch(() => undefined);
     const want = this.policy(round);
-    if (!cur) {
-      await this.netApi.createNamespacedNetworkPolicy(SENTINEL_NAMESPACE, want);
-      return;
+    const name = want.metadata?.name ?? '';
+    await this.netApi.createNamespacedNetworkPolicy(SENTINEL_NAMESPACE, want).catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 409) throw e;
+    });
+    const all = (await this.netApi.listNamespacedNetworkPolicy(SENTINEL_NAMESPACE)).body.items;
+    for (const p of all) {
+      const n = p.metadata?.name ?? '';
+      if (n !== name && n !== ISOLATE) await this.netApi.deleteNamespacedNetworkPolicy(n, SENTINEL_NAMESPACE).catch(() => undefined);
     }
-    want.metadata = { ...want.metadata, resourceVersion: cur.body.metadata?.resourceVersion };
-    await this.netApi.replaceNamespacedNetworkPolicy('sentinel', SENTINEL_NAMESPACE, want);
   }
 
   private async labelNamespace(round: string): Promise<void> {
