@@ -1,0 +1,4 @@
+/** Learning intents from observed traffic: pure, from tallied flows (src/flows) and the cluster input. */
+export { LEARNED_INTENT_NAME, type LearnInput, type LearnResult, type LearnedIntent, learnIntents } from './learn';
+export { OwnerIndex, type WorkloadRef, workloadId, workloadOf } from './owners';
+export { isStableKey, stableLabels } from './labels';
