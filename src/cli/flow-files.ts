@@ -176,6 +176,7 @@ function readLines(fd: number, reader: FileReader, reading: FlowReading): void {
       const piece = chunk.subarray(start, nl);
       if (pendingBytes === 0) emit(piece);
       else {
+        if (pendingBytes + piece.length > MAX_LINE_BYTES) tooLong = true;
         if (!tooLong) pending.push(Buffer.from(piece));
         emit(tooLong ? Buffer.alloc(0) : Buffer.concat(pending));
         pending = [];

@@ -12,6 +12,8 @@ import type { Protocol } from '../model/kubernetes';
 import { type Json, connectionKey, define, get, ipOf, isRecord, portOf, record, splitLabel, text } from './common';
 import { type LineOutcome, type ObservedPod, type ReportedOwner, ignored, malformed } from './types';
 
+/** flow.proto `enum Verdict`: rules are counted by name, so only these names (a hostile file can't grow the count). */
+const VERDICTS = new Set(['VERDICT_UNKNOWN', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED']);
 const L4_PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 /** Cilium's own labels on an endpoint that are not the pod's labels. */
 const K8S_PREFIX = 'k8s:';
@@ -28,7 +30,7 @@ export function readHubble(value: unknown): LineOutcome {
   }
   const verdict = get(flow, 'verdict');
   if (verdict !== 'FORWARDED') {
-    return typeof verdict === 'string' ? ignored(`verdict ${verdict}`) : malformed('flow.verdict is missing or not a string');
+    return typeof verdict === 'string' ? ignored(VERDICTS.has(verdict) ? `verdict ${verdict}` : 'verdict not FORWARDED (a value flow.proto does not define)') : malformed('flow.verdict is missing or not a string');
   }
   const isReply = get(flow, 'is_reply');
   if (isReply !== undefined && typeof isReply !== 'boolean') return malformed('flow.is_reply must be true or false');

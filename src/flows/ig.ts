@@ -7,6 +7,7 @@
  * The connecting pod is the event's own `k8s` (the gadget runs in its network namespace); a destination of
  * `kind: svc` is a ClusterIP, whose pods are resolved later from the cluster input.
  */
+import { quote } from '../intent/syntax';
 import { type Json, connectionKey, get, ipOf, isRecord, labelMap, portOf, protocolOf, record, text } from './common';
 import { type LineOutcome, type ObservedDestination, type ObservedSource, type ReportedOwner, ignored, malformed } from './types';
 
@@ -15,7 +16,7 @@ export function readIg(value: unknown): LineOutcome {
   const type = get(value, 'type');
   if (type === 'accept' || type === 'close') return ignored(`ig ${type} event`);
   if (type !== 'connect') {
-    return typeof type === 'string' ? ignored(`ig event type ${type}`) : malformed('type is missing (connect, accept or close)');
+    return typeof type === 'string' ? ignored('ig event of another type') : malformed('type is missing (connect, accept or close)');
   }
   const src = record(value, 'src');
   const dst = record(value, 'dst');
@@ -25,7 +26,7 @@ export function readIg(value: unknown): LineOutcome {
   // trace_tcp traces TCP only; proto is printed as "TCP" and checked when present.
   const rawProto = get(dst, 'proto');
   const protocol = rawProto === undefined ? 'TCP' : protocolOf(rawProto);
-  if (!protocol) return malformed(`dst.proto ${JSON.stringify(rawProto)} is not TCP, UDP or SCTP`);
+  if (!protocol) return malformed(`dst.proto ${quote(String(rawProto))} is not TCP, UDP or SCTP`);
   const from = source(record(value, 'k8s'), src);
   if (!from) return malformed('neither k8s.namespace/podName nor src.addr names the source');
   const to = destination(dst);
