@@ -195,3 +195,16 @@ function readLines(fd: number, reader: FileReader, reading: FlowReading): void {
   }
   if (pendingBytes > 0) emit(tooLong ? Buffer.alloc(0) : Buffer.concat(pending));
 }
+
+/** What the files held, on stderr: nothing read is ever dropped without a word. */
+export function reportReading(r: FlowReading, io: { err(text: string): void }): void {
+  for (const p of r.problems) io.err(`malformed: ${p}\n`);
+  const ignored = [...r.ignored].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([rule, n]) => `${n} ${rule}`);
+  io.err(
+    `read ${r.records} records: ${r.flows} flows counted` +
+      (ignored.length > 0 ? `, ignored ${ignored.join(', ')}` : '') +
+      (r.malformed > 0 ? `, ${r.malformed} malformed` : '') +
+      '\n',
+  );
+  if (r.tally.saturated) io.err('warning: more distinct connections than netseg tracks: later records were counted without deduplication\n');
+}

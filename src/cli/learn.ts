@@ -14,7 +14,7 @@ import type { Direction } from '../intent/types';
 import { type LearnedIntent, learnIntents } from '../learn';
 import type { KubeObject } from '../model/kubernetes';
 import { sortObjects } from './cluster-input';
-import { type FlowReading, readFlowFiles } from './flow-files';
+import { readFlowFiles, reportReading } from './flow-files';
 import { loadInput } from './input';
 import type { CliIO } from './io';
 
@@ -82,19 +82,6 @@ function parseDirections(text: string): Direction[] | undefined {
   if (parts.length === 1 && parts[0] === 'Ingress') return ['Ingress'];
   if (parts.length === 2 && parts.includes('Ingress') && parts.includes('Egress')) return ['Ingress', 'Egress'];
   return undefined;
-}
-
-/** What the files held, on stderr: nothing read is ever dropped without a word. */
-export function reportReading(r: FlowReading, io: Pick<CliIO, 'err'>): void {
-  for (const p of r.problems) io.err(`malformed: ${p}\n`);
-  const ignored = [...r.ignored].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([rule, n]) => `${n} ${rule}`);
-  io.err(
-    `read ${r.records} records: ${r.flows} flows counted` +
-      (ignored.length > 0 ? `, ignored ${ignored.join(', ')}` : '') +
-      (r.malformed > 0 ? `, ${r.malformed} malformed` : '') +
-      '\n',
-  );
-  if (r.tally.saturated) io.err('warning: more distinct connections than netseg tracks: later records were counted without deduplication\n');
 }
 
 export function formatYaml(intents: readonly LearnedIntent[]): string {

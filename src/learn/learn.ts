@@ -23,6 +23,7 @@ import { matchesSelector } from '../reach/selector';
 import { NameAllocator } from './names';
 import { OwnerIndex, type WorkloadRef, workloadId, workloadOf } from './owners';
 import { exclude, sharedLabels } from './selectors';
+import { serviceBackends, servicesByName } from './services';
 
 export const LEARNED_INTENT_NAME = 'learned';
 /** NetworkPolicy peers name the namespace by this label, which the apiserver sets on every namespace. */
@@ -132,7 +133,7 @@ class Context {
   private readonly workloads = new Map<string, Workload>();
   private readonly podWorkload = new Map<string, string>();
   private readonly unselectable = new Map<string, string>();
-  private readonly services = new Map<string, KubeObject>();
+  private readonly services: ReadonlyMap<string, KubeObject>;
   readonly warnings: string[] = [];
   private readonly skipped = new Map<string, number>();
   /** Each tallied flow that resolved, with the sides it resolved to: learned when they all are. */
@@ -140,11 +141,7 @@ class Context {
 
   constructor(private readonly input: LearnInput) {
     this.owners = new OwnerIndex(input.objects);
-    for (const o of input.objects) {
-      if (o.apiVersion === 'v1' && o.kind === 'Service' && typeof o.metadata?.name === 'string') {
-        this.services.set(`${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, o);
-      }
-    }
+    this.services = servicesByName(input.objects);
     for (const pod of input.pods) this.addClusterPod(pod);
     // Pods the flows name that the cluster input lacks: known by what the flows say about them.
     for (const key of input.tally.endpointKeys()) {
@@ -202,7 +199,7 @@ class Context {
       if (!from) continue;
       const dst = this.input.tally.endpoint(f.to);
       if (dst?.kind === 'service') {
-        const targets = this.serviceTargets(dst.namespace, dst.name, f.port, f.protocol);
+        const targets = serviceBackends(this.services.get(`${dst.namespace}/${dst.name}`), f.port, f.protocol, this.pods.values());
         if (typeof targets === 'string') this.skip(`Service ${dst.namespace}/${dst.name} port ${f.protocol}/${f.port}: ${targets}`, f.count);
         else {
           // The connection reached one of the Service's pods: it counts once per (workload, port) it may have reached.
@@ -234,26 +231,6 @@ class Context {
       return pod ? { kind: 'workload', id: this.podWorkload.get(pod) as string } : { kind: 'ip', ip: e.ip };
     }
     return undefined;
-  }
-
-  /** The pods behind a Service port, each with the container port the Service sends to (API.md: targetPort). */
-  private serviceTargets(ns: string, name: string, port: number, protocol: Protocol): { pod: string; port: number }[] | string {
-    const svc = this.services.get(`${ns}/${name}`);
-    if (!svc) return 'not in the cluster input (give it with -f)';
-    const spec = svc['spec'] as { selector?: unknown; ports?: unknown } | undefined;
-    const selector = spec?.selector;
-    if (!selector || typeof selector !== 'object' || Object.keys(selector).length === 0) return 'has no selector';
-    const sp = (Array.isArray(spec?.ports) ? spec.ports : []).find(
-      (p: { port?: unknown; protocol?: unknown }) => p?.port === port && (p.protocol ?? 'TCP') === protocol,
-    ) as { port: number; targetPort?: unknown } | undefined;
-    if (!sp) return 'has no such port';
-    const out: { pod: string; port: number }[] = [];
-    for (const p of [...this.pods.values()].sort((a, b) => byString(a.key, b.key))) {
-      if (p.namespace !== ns || !p.labels || !matchesSelector({ matchLabels: selector as Record<string, string> }, p.labels)) continue;
-      const target = targetPort(sp, p, protocol);
-      if (target !== undefined) out.push({ pod: p.key, port: target });
-    }
-    return out.length > 0 ? out : 'selects no pod of the cluster input that serves the port';
   }
 
   private skip(what: string, count: number): void {
@@ -409,14 +386,3 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
 }
-
-/** A Service port's targetPort on one pod: a number, a container port name (with the protocol), or the port. */
-function targetPort(sp: { port: number; targetPort?: unknown }, pod: PodFacts, protocol: Protocol): number | undefined {
-  const t = sp.targetPort;
-  if (t === undefined || t === null) return sp.port;
-  if (typeof t === 'number') return t;
-  if (typeof t === 'string' && /^\d+$/.test(t)) return Number(t);
-  const named = pod.ports.find((p) => p.name === t && (p.protocol ?? 'TCP') === protocol);
-  return named?.containerPort;
-}
-
