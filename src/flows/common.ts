@@ -65,7 +65,9 @@ export function labelMap(raw: unknown): Record<string, string> | undefined {
 
 /** Sets an own property: a label key of `__proto__` must stay a key. */
 export function define(o: Record<string, string>, key: string, value: string): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  // Assignment is several times cheaper; only `__proto__` needs defining (assigning it would set the prototype).
+  if (key !== '__proto__') o[key] = value;
+  else Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** The identity of one connection: the same text for its every record, at either end. */

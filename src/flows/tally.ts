@@ -81,8 +81,8 @@ export class FlowTally {
 
   private describe(key: string, e: ObservedSource | ObservedDestination): void {
     const known = this.endpoints.get(key);
-    // Most records repeat what is known: compare the cheap facts first.
-    if (known && richness(known.endpoint) > richness(e)) return;
+    // Most records repeat what is known: compare the cheap facts first, and the canonical text only on a difference.
+    if (known && (richness(known.endpoint) > richness(e) || same(known.endpoint, e))) return;
     const json = canonicalJSON(e);
     if (!known || richness(e) > richness(known.endpoint) || json < known.json) this.endpoints.set(key, { json, endpoint: e });
   }
@@ -97,6 +97,15 @@ export function endpointKey(e: ObservedSource | ObservedDestination): string {
     case 'service':
       return `svc:${e.namespace}/${e.name}`;
   }
+}
+
+function same(a: ObservedSource | ObservedDestination, b: ObservedSource | ObservedDestination): boolean {
+  if (a.kind !== 'pod' || b.kind !== 'pod') return a.kind === b.kind && canonicalJSON(a) === canonicalJSON(b);
+  if (a.ip !== b.ip || a.owner?.kind !== b.owner?.kind || a.owner?.name !== b.owner?.name) return false;
+  if (a.labels === undefined || b.labels === undefined) return a.labels === b.labels;
+  const ka = Object.keys(a.labels);
+  if (ka.length !== Object.keys(b.labels).length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b.labels, k) && (b.labels as Record<string, string>)[k] === (a.labels as Record<string, string>)[k]);
 }
 
 function richness(e: ObservedSource | ObservedDestination): number {
