@@ -151,6 +151,13 @@ describe('reading flow files', () => {
     assert.deepStrictEqual([ns.records, ns.flows, ns.malformed], [6, 5, 1]);
     assert.match(ns.problems[0] ?? '', /netseg\.json:entry 5: port "http"/);
   });
+  it('reads the netseg format as one object per line too, and a file no format recognises as malformed records', () => {
+    const lines = tmp('q.jsonl', `${JSON.stringify({ from: 'a/p1', to: 'b/p2', port: 80 })}\n${JSON.stringify({ from: 'a/p1', to: '10.0.0.9', port: 53, protocol: 'UDP' })}\n`);
+    assert.deepStrictEqual([readFlowFiles([lines]).flows, readFlowFiles([lines]).malformed], [2, 0]);
+    const other = readFlowFiles([tmp('o.jsonl', '{"hello": 1}\n{"hello": 2}\n')]);
+    assert.deepStrictEqual([other.records, other.flows, other.malformed], [2, 0, 2]);
+    assert.match(other.problems[0] ?? '', /o\.jsonl:1: not a record of a known flow format .*give --format/);
+  });
   it('--format overrides detection: a hubble file read as ig is all malformed, counted, none dropped', () => {
     const r = readFlowFiles([fixture('hubble.jsonl')], 'ig');
     assert.strictEqual(r.flows, 0);
