@@ -8,7 +8,7 @@
  * line streams like the others.
  */
 import * as fs from 'fs';
-import { type FlowFormat, FlowTally, detectFormat, readRecord } from '../flows';
+import { type FlowFormat, FlowTally, MAX_GROUPS, detectFormat, readRecord } from '../flows';
 
 export const MAX_LINE_BYTES = 1024 * 1024;
 export const MAX_ARRAY_BYTES = 256 * 1024 * 1024;
@@ -32,6 +32,12 @@ export interface FlowReading {
 export function readFlowFiles(paths: readonly string[], format?: FlowFormat, tally: FlowTally = new FlowTally()): FlowReading {
   const reading: FlowReading = { tally, records: 0, flows: 0, ignored: new Map(), malformed: 0, problems: [], errors: [] };
   for (const file of paths) readOne(file, format, reading);
+  if (tally.overflow > 0) {
+    reading.errors.push(
+      `the flows name more than ${MAX_GROUPS} distinct (source, destination, port, protocol); ${tally.overflow} records past that were not kept: ` +
+        'give fewer files at a time (for example one namespace\'s flows: hubble observe --namespace NS)',
+    );
+  }
   return reading;
 }
 

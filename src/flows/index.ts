@@ -4,7 +4,7 @@ export { detectFormat } from './detect';
 export { readHubble } from './hubble';
 export { readIg } from './ig';
 export { readNetseg } from './netseg';
-export { FlowTally, MAX_TRACKED_CONNECTIONS, type TalliedFlow, endpointKey, hash52 } from './tally';
+export { FlowTally, MAX_GROUPS, MAX_TRACKED_CONNECTIONS, type TalliedFlow, endpointKey, hash52 } from './tally';
 import { readHubble } from './hubble';
 import { readIg } from './ig';
 import { readNetseg } from './netseg';

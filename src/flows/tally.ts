@@ -14,6 +14,12 @@ import type { Protocol } from '../model/kubernetes';
 import type { ObservedDestination, ObservedSource, Observation } from './types';
 
 export const MAX_TRACKED_CONNECTIONS = 4_000_000;
+/**
+ * Distinct (source, destination, port, protocol) groups and endpoints kept at most: a hostile file naming a new
+ * pod on every line would otherwise grow memory with the file. Past it, records of new groups are counted in
+ * `overflow`, and the commands refuse to answer (a flow left out would break learn's promise).
+ */
+export const MAX_GROUPS = 1_000_000;
 
 export interface TalliedFlow {
   /** Endpoint keys: "namespace/pod", an IP address, or "svc:namespace/name". */
@@ -35,14 +41,22 @@ export class FlowTally {
   private readonly endpoints = new Map<string, { readonly json: string; readonly endpoint: ObservedSource | ObservedDestination }>();
   private tracked = 0;
   saturated = false;
+  /** Records of groups past the limit: not kept, so the tally is incomplete when this is not 0. */
+  overflow = 0;
+
+  constructor(private readonly maxGroups: number = MAX_GROUPS) {}
 
   add(o: Observation): void {
     const from = endpointKey(o.from);
     const to = endpointKey(o.to);
-    this.describe(from, o.from);
-    this.describe(to, o.to);
     const key = `${from}\n${to}\n${o.port}\n${o.protocol}`;
     let group = this.groups.get(key);
+    if (!group && (this.groups.size >= this.maxGroups || this.endpoints.size >= 2 * this.maxGroups)) {
+      this.overflow++;
+      return;
+    }
+    this.describe(from, o.from);
+    this.describe(to, o.to);
     if (!group) {
       group = { count: 0, seen: new Set() };
       this.groups.set(key, group);
@@ -100,6 +114,7 @@ export function endpointKey(e: ObservedSource | ObservedDestination): string {
 }
 
 function same(a: ObservedSource | ObservedDestination, b: ObservedSource | ObservedDestination): boolean {
+  if (a.kind === 'ip' || b.kind === 'ip') return a.kind === b.kind && a.ip === b.ip;
   if (a.kind !== 'pod' || b.kind !== 'pod') return a.kind === b.kind && canonicalJSON(a) === canonicalJSON(b);
   if (a.ip !== b.ip || a.owner?.kind !== b.owner?.kind || a.owner?.name !== b.owner?.name) return false;
   if (a.labels === undefined || b.labels === undefined) return a.labels === b.labels;

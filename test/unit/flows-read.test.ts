@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readFlowFiles } from '../../src/cli/flow-files';
-import { FlowTally, detectFormat, readHubble, readIg, readNetseg } from '../../src/flows';
+import { FlowTally, MAX_GROUPS, detectFormat, readHubble, readIg, readNetseg } from '../../src/flows';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'flows');
 const fixture = (name: string): string => path.join(FIXTURES, name);
@@ -115,6 +115,15 @@ describe('flow readers', () => {
       const flows = JSON.parse(forward) as { from: string; to: string; count: number }[];
       assert.strictEqual(flows.find((f) => f.to === 'shop/backend-7c6b9d8f5-4mzqp')?.count, 1, 'one connection seen 3 times');
       assert.strictEqual(flows.filter((f) => f.to === 'shop/db-0').reduce((a, f) => a + f.count, 0), 3);
+    });
+    it('keeps a bounded number of groups: records past it are counted as overflow, not silently dropped', () => {
+      const t = new FlowTally(100);
+      for (let i = 1; i <= 105; i++) t.add({ from: { kind: 'ip', ip: '10.0.0.1' }, to: { kind: 'ip', ip: '10.0.0.2' }, port: i, protocol: 'TCP' });
+      t.add({ from: { kind: 'ip', ip: '10.0.0.1' }, to: { kind: 'ip', ip: '10.0.0.2' }, port: 7, protocol: 'TCP' });
+      assert.strictEqual(t.overflow, 5);
+      assert.strictEqual(t.flows().length, 100);
+      assert.strictEqual(t.flows().find((f) => f.port === 7)?.count, 2, 'known groups still count');
+      assert.ok(MAX_GROUPS >= 1_000_000);
     });
     it('counts records without a connection identity one by one', () => {
       const t = new FlowTally();
