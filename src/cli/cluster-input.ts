@@ -64,6 +64,8 @@ function isObject(v: unknown): boolean {
 
 export interface LoadedCluster {
   readonly input: ClusterInput;
+  /** Every object loaded, of every kind (issue 15: `reach --flows` reads Services from them). */
+  readonly loaded: readonly Loaded[];
   readonly objects: SortedObjects;
   readonly compiled: CompiledIntent[];
   readonly baselines: CompiledBaseline[];
@@ -72,22 +74,25 @@ export interface LoadedCluster {
 
 /**
  * Everything `reach` needs from files: the policies in them plus those their intents compile to. DryRun
- * intents add nothing, since in the cluster they apply nothing either.
+ * intents add nothing, since in the cluster they apply nothing either, unless `enforceDryRun` (issue 15:
+ * `reach --enforce-dry-run`, "what would break if I enforce this?").
  */
-export function loadCluster(paths: readonly string[]): LoadedCluster {
+export function loadCluster(paths: readonly string[], options: { readonly enforceDryRun?: boolean } = {}): LoadedCluster {
   const loaded = loadFiles(paths);
   const objects = sortObjects(loaded.objects);
   const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   const base = compileBaselines(objects.baselines, objects.namespaces);
+  const enforced = (e: string): boolean => e === 'Enforce' || options.enforceDryRun === true;
   const generated = [
-    ...compiled.filter((c) => c.intent.enforcement === 'Enforce').flatMap((c) => c.policies),
-    ...base.compiled.filter((c) => c.baseline.enforcement === 'Enforce').flatMap((c) => c.policies),
+    ...compiled.filter((c) => enforced(c.intent.enforcement)).flatMap((c) => c.policies),
+    ...base.compiled.filter((c) => enforced(c.baseline.enforcement)).flatMap((c) => c.policies),
   ];
   // The operator would overwrite a file's copy of a policy it generates, so the compiled one wins on a name clash.
   const generatedIds = new Set(generated.map(policyId));
   const kept = objects.policies.filter((p) => !generatedIds.has(policyId(p)));
   return {
     input: { namespaces: objects.namespaces, pods: objects.pods, policies: [...kept, ...generated] },
+    loaded: loaded.objects,
     objects,
     compiled,
     baselines: base.compiled,

@@ -14,6 +14,7 @@ const COMMANDS: readonly (readonly [string, Register])[] = [
   // Required lazily so that `netseg render` never loads the operator's client libraries.
   ['render', (p, io) => (require('./render') as { register: Register }).register(p, io)],
   ['reach', (p, io) => (require('./reach') as { register: Register }).register(p, io)],
+  ['learn', (p, io) => (require('./learn') as { register: Register }).register(p, io)],
   ['verify', (p, io) => (require('./verify') as { register: Register }).register(p, io)],
   ['audit', (p, io) => (require('./audit') as { register: Register }).register(p, io)],
   ['operator', (p, io) => (require('./operator') as { register: Register }).register(p, io)],

@@ -5,6 +5,8 @@
  */
 import * as fs from 'fs';
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { FLOW_FORMATS, type FlowFormat } from '../flows';
 import { PROTOCOLS, type Protocol } from '../model/kubernetes';
 import {
   type Cluster,
@@ -21,6 +23,7 @@ import {
 } from '../reach';
 import type { CliIO } from './io';
 import { loadCluster } from './cluster-input';
+import { answerFlows } from './reach-flows';
 import { aggregate, renderGraph, writeJson, writeTable } from './reach-render';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
@@ -35,6 +38,9 @@ interface ReachOptions {
   protocol: string;
   queries?: string;
   perPod?: boolean;
+  flows?: string[];
+  format?: FlowFormat;
+  enforceDryRun?: boolean;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -49,6 +55,9 @@ export function register(program: Command, io: CliIO): void {
     .option('--protocol <protocol>', 'one question: TCP, UDP or SCTP', 'TCP')
     .option('--queries <file>', 'many questions: a JSON array of {from, to, port, protocol}')
     .option('--per-pod', 'with -o json: one entry per ordered pod pair and declared port (API.md), instead of per workload')
+    .option('--flows <files...>', 'answer every observed flow in these flow logs (hubble, ig or netseg format); exit 1 when any is denied')
+    .addOption(new Option('--format <format>', 'the --flows files\' format (default: told from each file\'s content)').choices([...FLOW_FORMATS]))
+    .option('--enforce-dry-run', 'count DryRun intents as enforced: what would break if they were enforced?')
     .action((opts: ReachOptions) => io.setExitCode(runReach(opts, io)));
 }
 
@@ -56,10 +65,14 @@ function runReach(opts: ReachOptions, io: CliIO): number {
   const format = FORMATS.find((f) => f === opts.output);
   if (!format) return usage(io, `unknown output format "${opts.output}" (use ${FORMATS.join(', ')})`);
   if (opts.perPod && format !== 'json') return usage(io, '--per-pod goes with -o json');
-  const loaded = loadCluster(opts.filename);
+  const loaded = loadCluster(opts.filename, { enforceDryRun: opts.enforceDryRun === true });
   if (loaded.errors.length > 0) {
     for (const e of loaded.errors) io.err(`error: ${e}\n`);
     return 1;
+  }
+  if (opts.flows) {
+    if (format !== 'table' && format !== 'json') return usage(io, '--flows prints table or json');
+    return answerFlows(loaded, { flows: opts.flows, format: opts.format, output: format }, io);
   }
   const cluster = buildCluster(loaded.input);
   for (const issue of cluster.issues) io.err(`warning: ${issue}\n`);
