@@ -12,8 +12,7 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { localControlPlane, percentile, report, sh } from './lib';
-import { probe, scrape, spawnOperator, stopOperator, until } from './operator.bench';
-import type { OperatorProcess } from './operator.bench';
+import { probe, scrape, settled, spawnOperator, stopOperator, until } from './operator.bench';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LATENCY_NAMESPACES = 50;
@@ -39,19 +38,6 @@ async function countOwned(net: k8s.NetworkingV1Api, selector: string): Promise<n
     cont = r.body.metadata?._continue || undefined;
   } while (cont);
   return n;
-}
-
-/** Waits until writes and reconciles have not moved for 3 s with nothing queued; returns when they last moved. */
-async function quiet(op: OperatorProcess): Promise<number> {
-  let last = -1;
-  let changedAt = Date.now();
-  await until(async () => {
-    const s = await scrape(op);
-    const n = total(s.writes) + s.reconciles;
-    if (n !== last) [last, changedAt] = [n, Date.now()];
-    return s.queueDepth === 0 && Date.now() - changedAt >= 3_000;
-  }, 30 * 60_000);
-  return changedAt;
 }
 
 function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -85,7 +71,7 @@ export async function run(): Promise<void> {
       await until(async () => (await net.listNamespacedNetworkPolicy(ns, undefined, undefined, undefined, undefined, selector)).body.items.length === 2, 60_000, 10);
       latencies.push(Date.now() - t0);
     }
-    await quiet(op);
+    await settled(op);
 
     // Convergence of 500 namespaces at once.
     const before = await scrape(op);
@@ -97,7 +83,7 @@ export async function run(): Promise<void> {
     const want = 2 * (LATENCY_NAMESPACES + CONVERGE_NAMESPACES);
     await until(async () => (await countOwned(net, selector)) === want, 30 * 60_000, 1_000);
     const allPoliciesMs = Date.now() - t0;
-    const lastWrite = await quiet(op);
+    const lastWrite = await settled(op);
     const after = await scrape(op);
     await new Promise((r) => setTimeout(r, 10_000));
     const idle = await scrape(op);

@@ -156,7 +156,7 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, ev
 }
 
 /** Waits until the operator's writes have not changed for QUIET_MS with nothing queued; returns when they last did. */
-async function settled(op: OperatorProcess): Promise<number> {
+export async function settled(op: OperatorProcess): Promise<number> {
   let last = -1;
   let changedAt = Date.now();
   await until(async () => {
