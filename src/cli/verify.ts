@@ -7,15 +7,17 @@
  * This module only parses, loads and prints: the proof is src/verify (pure, beside src/reach).
  */
 import type { Command } from 'commander';
-import { type Difference, type VerifyOutcome, verifyAll } from '../verify';
+import { proveAll } from '../verify';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
 import { loadFiles } from './input';
+import { Workloads, reportJson, reportText, writePerPodJson, writePerPodText } from './verify-render';
 
 interface VerifyOptions {
   filename: string[];
   cluster?: string[];
   output: string;
+  perPod?: boolean;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -25,6 +27,7 @@ export function register(program: Command, io: CliIO): void {
     .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents, or - for stdin')
     .option('--cluster <paths...>', 'files with the cluster (Namespaces, Pods, NetworkPolicies); default: synthetic pods')
     .option('-o, --output <format>', 'text|json', 'text')
+    .option('--per-pod', 'list every difference of every pod pair and port, instead of one line per set of them')
     .action((opts: VerifyOptions) => io.setExitCode(runVerify(opts, io)));
 }
 
@@ -44,41 +47,26 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
     return 1;
   }
   const clusterObjects = sortObjects(clusterLoad.objects);
-  const outcome = verifyAll(
+  const json = opts.output === 'json';
+  const where = opts.cluster ? 'the cluster file' : 'synthetic pods';
+  let workloads: Workloads | undefined;
+  let first = true;
+  if (json) io.out('{"reports": [');
+  // Each report is printed as soon as it is made, then dropped: memory does not grow with the differences.
+  const outcome = proveAll(
     compiled.map((c) => ({ intent: c.intent, policies: c.policies })),
     opts.cluster ? { namespaces: clusterObjects.namespaces, pods: clusterObjects.pods, policies: clusterObjects.policies } : undefined,
+    (report, ctx) => {
+      workloads ??= new Workloads(ctx.cluster);
+      if (json) io.out(first ? '\n' : ',\n');
+      first = false;
+      if (json && opts.perPod) writePerPodJson(report, ctx, (t) => io.out(t));
+      else if (json) io.out(reportJson(report, workloads));
+      else if (opts.perPod) writePerPodText(report, ctx, where, (t) => io.out(t));
+      else io.out(reportText(report, workloads, where));
+    },
   );
-  io.out(opts.output === 'json' ? `${JSON.stringify(outcome, null, 2)}\n` : renderText(outcome));
-  return outcome.reports.every((r) => r.differences.length === 0) ? 0 : 1;
-}
-
-export function renderText(outcome: VerifyOutcome): string {
-  const lines: string[] = [];
-  for (const r of outcome.reports) {
-    const where = outcome.synthetic ? 'synthetic pods' : 'the cluster file';
-    if (r.differences.length === 0) {
-      lines.push(`OK   ${r.intent}: its policies allow exactly its flows (${r.workloadPods} workload pods, ${where})`);
-      continue;
-    }
-    lines.push(`FAIL ${r.intent}: ${r.differences.length} difference(s) (${r.workloadPods} workload pods, ${where})`);
-    for (const d of r.differences) lines.push(`  ${describe(d)}`);
-  }
-  for (const n of outcome.notes) lines.push(`note: ${n}`);
-  return lines.join('\n') + '\n';
-}
-
-function describe(d: Difference): string {
-  if (d.kind === 'missing-dns') return `missing DNS: ${d.from} cannot reach cluster DNS on ${d.protocol}/53`;
-  if (d.kind === 'selects-nothing') {
-    return `selects nothing: workload ${d.workload} (${d.field}) selects no pod of namespace ${d.namespace} in the cluster file, so none of it was checked (a label typo?)`;
-  }
-  if (d.kind === 'undeclared-port') {
-    return `undeclared port: ${d.field} ${JSON.stringify(d.port)}: no pod of ${d.to} declares a ${d.protocol} container port named ${JSON.stringify(d.port)}, so the flow opens nothing there (a port name typo?)`;
-  }
-  const conn = `${d.from} -> ${d.to} ${d.protocol}/${d.port}`;
-  const side = d.direction === 'Ingress' ? `ingress of ${d.to}` : `egress of ${d.from}`;
-  if (d.kind === 'missing') return `missing: ${conn} is denied on the ${side}, but flow ${d.flow} allows it`;
-  if (d.openedBy.length === 0) return `extra: ${conn} is allowed: nothing isolates the ${side}`;
-  const by = d.openedBy.map((r) => `${r.policy} rule ${r.rule}`).join(', ');
-  return `extra: ${conn} is allowed on the ${side} by ${by}${d.byOwnPolicy ? ' (this intent\'s own policy: a compiler bug)' : ''}`;
+  if (json) io.out(`\n],\n"notes": ${JSON.stringify(outcome.notes)},\n"synthetic": ${outcome.synthetic}}\n`);
+  else for (const n of outcome.notes) io.out(`note: ${n}\n`);
+  return outcome.holds ? 0 : 1;
 }
