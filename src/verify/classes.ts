@@ -85,6 +85,8 @@ export function proveIntent(intent: ValidIntent, ctx: VerifyContext): Proof {
     return p;
   };
   const bases = new Map(intent.directions.map((d) => [d, base(d)]));
+  // Refined again for each class of W, in place: one buffer for all (there are thousands of classes of W).
+  const work = new Partition(n + ips.length);
 
   const sets: DifferenceSet[] = [];
   const missingDns: MissingDns[] = [];
@@ -92,9 +94,9 @@ export function proveIntent(intent: ValidIntent, ctx: VerifyContext): Proof {
     const inW = new Uint8Array(n);
     for (const w of ws) inW[w] = 1;
     for (const [direction, b] of bases) {
-      const others = b.copy();
-      others.refineSparse(ws);
-      sets.push(...compareSide({ ctx, intent, members, ips, addresses, ws, inW, others }, direction));
+      work.copyFrom(b);
+      work.refineSparse(ws);
+      sets.push(...compareSide({ ctx, intent, members, ips, addresses, ws, inW, others: work }, direction));
     }
     if (intent.directions.includes('Egress') && intent.allowDNS) missingDns.push(...checkDns(ctx, ws));
   }
@@ -125,7 +127,7 @@ interface SideEnv {
   /** One class of workload pods, and a byte per pod for membership. */
   readonly ws: readonly number[];
   readonly inW: Uint8Array;
-  /** The other endpoints, partitioned by everything but the rules (and by membership in ws). */
+  /** The other endpoints, partitioned by everything but the rules (and by membership in ws); refined in place. */
   readonly others: Partition;
 }
 
@@ -147,7 +149,7 @@ function compareSide(env: SideEnv, direction: Direction): DifferenceSet[] {
     const policy = cluster.policies[pi];
     return (policy?.[dir] ?? []).map((rule) => ({ ref: { policy: policy?.id ?? '', rule: rule.index }, rule }));
   });
-  const part = env.others.copy();
+  const part = env.others;
   const refined = new Set<Uint8Array>();
   for (const { rule } of rules) {
     if (rule.allPeers || (refined.has(rule.pods) && rule.ipBlocks.length === 0)) continue;
@@ -285,13 +287,16 @@ function checkDns(ctx: VerifyContext, ws: readonly number[]): MissingDns[] {
 class Partition {
   readonly classOf: Int32Array;
   count = 0;
-  constructor(size: number, from?: Partition) {
-    this.classOf = from ? from.classOf.slice() : new Int32Array(size);
-    if (from) this.count = from.count;
+  /** Scratch for refineDense and classes, kept between calls. */
+  private table = new Int32Array(0);
+  private starts = new Int32Array(0);
+  constructor(size: number) {
+    this.classOf = new Int32Array(size);
   }
 
-  copy(): Partition {
-    return new Partition(this.classOf.length, this);
+  copyFrom(other: Partition): void {
+    this.classOf.set(other.classOf);
+    this.count = other.count;
   }
 
   /** Splits each class by membership in a list of pods. */
@@ -308,7 +313,9 @@ class Partition {
 
   /** Splits each class by a byte per pod and a byte per address (the endpoints after the pods). */
   refineDense(pods: Uint8Array, addresses: Uint8Array): void {
-    const table = new Int32Array(this.count * 2).fill(-1);
+    if (this.table.length < this.count * 2) this.table = new Int32Array(this.count * 4);
+    const table = this.table;
+    table.fill(-1, 0, this.count * 2);
     const classOf = this.classOf;
     const n = pods.length;
     let next = 0;
@@ -324,7 +331,8 @@ class Partition {
 
   /** The non-empty classes, each its members in ascending order, as views of one array (a counting sort). */
   classes(): Int32Array[] {
-    const starts = new Int32Array(this.count + 1);
+    if (this.starts.length < 2 * this.count + 1) this.starts = new Int32Array(4 * this.count + 2);
+    const starts = this.starts.subarray(0, this.count + 1).fill(0);
     const classOf = this.classOf;
     for (let x = 0; x < classOf.length; x++) {
       const c = (classOf[x] as number) + 1;
@@ -332,7 +340,8 @@ class Partition {
     }
     for (let c = 0; c < this.count; c++) starts[c + 1] = (starts[c + 1] as number) + (starts[c] as number);
     const order = new Int32Array(classOf.length);
-    const at = starts.slice(0, this.count);
+    const at = this.starts.subarray(this.count + 1, 2 * this.count + 1);
+    at.set(starts.subarray(0, this.count));
     for (let x = 0; x < classOf.length; x++) {
       const c = classOf[x] as number;
       order[at[c] as number] = x;
