@@ -27,20 +27,11 @@ export function evaluate(cluster: Cluster, t: Traffic): Verdict {
   if (t.from.kind === 'pod' && t.to.kind === 'pod' && t.from.index === t.to.index) {
     return { allowed: true, ingress: { kind: 'self', allowed: true }, egress: { kind: 'self', allowed: true } };
   }
-  const ingress = evaluateSide(cluster, t, 'ingress');
-  const egress = evaluateSide(cluster, t, 'egress');
-  return { allowed: ingress.allowed && egress.allowed, ingress, egress };
-}
-
-/**
- * One side of `evaluate`'s answer for a connection between two different endpoints: the destination's ingress or
- * the source's egress. For callers that check one side only (verify checks the workload's own side).
- */
-export function evaluateSide(cluster: Cluster, t: Traffic, dir: 'ingress' | 'egress'): SideVerdict {
   const named = t.to.kind === 'pod' ? cluster.pods[t.to.index]?.named : undefined;
   const q = { port: t.port, protocol: t.protocol, named };
-  if (dir === 'ingress') return t.to.kind === 'pod' ? side(cluster, 'ingress', t.to.index, { ...q, peer: t.from }) : NOT_APPLICABLE;
-  return t.from.kind === 'pod' ? side(cluster, 'egress', t.from.index, { ...q, peer: t.to }) : NOT_APPLICABLE;
+  const ingress = t.to.kind === 'pod' ? side(cluster, 'ingress', t.to.index, { ...q, peer: t.from }) : NOT_APPLICABLE;
+  const egress = t.from.kind === 'pod' ? side(cluster, 'egress', t.from.index, { ...q, peer: t.to }) : NOT_APPLICABLE;
+  return { allowed: ingress.allowed && egress.allowed, ingress, egress };
 }
 
 const NOT_APPLICABLE: SideVerdict = { kind: 'not-applicable', allowed: true };

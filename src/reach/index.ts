@@ -2,7 +2,7 @@
 export * from './types';
 export { buildCluster, effectivePolicyTypes, ipBlockContains, policyId, NAMESPACE_NAME_LABEL } from './cluster';
 export type { Cluster, PodInfo, PolicyModel, RuleModel, DeclaredPort, IpBlockModel } from './cluster';
-export { evaluate, evaluateSide, resolveEndpoint, endpointName, rulePortsMatch } from './evaluate';
+export { evaluate, resolveEndpoint, endpointName, rulePortsMatch } from './evaluate';
 export { computeMatrix, forEachEntry, matrixColumns } from './matrix';
 export type { Matrix, MatrixColumn, MatrixEntry } from './matrix';
 export { matchesSelector } from './selector';
