@@ -150,12 +150,7 @@ function compareSide(env: SideEnv, direction: Direction): DifferenceSet[] {
     return (policy?.[dir] ?? []).map((rule) => ({ ref: { policy: policy?.id ?? '', rule: rule.index }, rule }));
   });
   const part = env.others;
-  const refined = new Set<Uint8Array>();
-  for (const { rule } of rules) {
-    if (rule.allPeers || (refined.has(rule.pods) && rule.ipBlocks.length === 0)) continue;
-    refined.add(rule.pods);
-    part.refineDense(rule.pods, ipBits(rule, env.addresses));
-  }
+  refineByRules(part, rules, env.addresses);
   const edges = rulePortEdges(cluster, isolating, dir);
   const self: Endpoint = { kind: 'pod', index: w0 };
   const ingressPorts = direction === 'Ingress' ? portsToCheck(ctx, intent, self, edges) : [];
@@ -174,16 +169,8 @@ function compareSide(env: SideEnv, direction: Direction): DifferenceSet[] {
       egressPorts.set(sig, ports);
     }
     const [from, to] = direction === 'Ingress' ? [x, w] : [w, x];
-    const judge = judgeClass(env, direction, { isolated: isolating.length > 0, rules }, from, to);
-    const byVerdict = new Map<string, { verdict: SetVerdict; ports: PortProbe[] }>();
-    for (const p of ports) {
-      const verdict = judge(p);
-      if (!verdict) continue;
-      const key = verdictKey(verdict);
-      const g = byVerdict.get(key);
-      if (g) g.ports.push(p);
-      else byVerdict.set(key, { verdict, ports: [p] });
-    }
+    const judge = judgeClass(env, direction, { isolated: isolating.length > 0, rules }, { from, to });
+    const byVerdict = portsByVerdict(judge, ports);
     const pairs = ws.length * cls.length - (reps.x < n && env.inW[reps.x] === 1 ? cls.length : 0);
     for (const [key, g] of byVerdict) {
       const k = `${key}#${g.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}`;
@@ -205,13 +192,43 @@ function compareSide(env: SideEnv, direction: Direction): DifferenceSet[] {
   }));
 }
 
+/** Splits the classes by each distinct peer set of the rules (a rule with no peers matches every endpoint alike). */
+function refineByRules(part: Partition, rules: readonly SideRule[], addresses: SideEnv['addresses']): void {
+  const refined = new Set<Uint8Array>();
+  for (const { rule } of rules) {
+    if (rule.allPeers || (refined.has(rule.pods) && rule.ipBlocks.length === 0)) continue;
+    refined.add(rule.pods);
+    part.refineDense(rule.pods, ipBits(rule, addresses));
+  }
+}
+
+/** The ports on which the pair differs, grouped by how it differs. */
+function portsByVerdict(judge: (p: PortProbe) => SetVerdict | undefined, ports: readonly PortProbe[]): Map<string, { verdict: SetVerdict; ports: PortProbe[] }> {
+  const byVerdict = new Map<string, { verdict: SetVerdict; ports: PortProbe[] }>();
+  for (const p of ports) {
+    const verdict = judge(p);
+    if (!verdict) continue;
+    const key = verdictKey(verdict);
+    const g = byVerdict.get(key);
+    if (g) g.ports.push(p);
+    else byVerdict.set(key, { verdict, ports: [p] });
+  }
+  return byVerdict;
+}
+
 /**
  * What W's side says against the intent's flows for (from, to) on a port; undefined when they agree. As
  * `evaluate`'s side: not isolated → allowed; else allowed by every rule whose ports match (named ports
  * resolved on the destination) and whose peers match the other end, with the peer half read once per class.
  */
-function judgeClass(env: SideEnv, direction: Direction, side: { isolated: boolean; rules: readonly SideRule[] }, from: Endpoint, to: Endpoint): (p: PortProbe) => SetVerdict | undefined {
+function judgeClass(
+  env: SideEnv,
+  direction: Direction,
+  side: { isolated: boolean; rules: readonly SideRule[] },
+  pair: { from: Endpoint; to: Endpoint },
+): (p: PortProbe) => SetVerdict | undefined {
   const { ctx, intent } = env;
+  const { from, to } = pair;
   const { rules } = side;
   const other = direction === 'Ingress' ? from : to;
   const address = other.kind === 'ip' ? parseAddress(other.ip) : undefined;
