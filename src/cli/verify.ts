@@ -7,17 +7,19 @@
  * This module only parses, loads and prints: the proof is src/verify (pure, beside src/reach).
  */
 import type { Command } from 'commander';
-import { type Difference, type IntentReport, type VerifyOutcome, verifyAll, verifyBaseline } from '../verify';
+import { type IntentReport, proveAll, verifyBaseline } from '../verify';
 import { indexObjects } from '../resolve';
 import { compileBaselines } from './baselines';
 import { compileIntents, sortObjects } from './cluster-input';
 import type { CliIO } from './io';
 import { loadFiles } from './input';
+import { Workloads, describe, reportJson, reportText, writePerPodJson, writePerPodText } from './verify-render';
 
 interface VerifyOptions {
   filename: string[];
   cluster?: string[];
   output: string;
+  perPod?: boolean;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -27,6 +29,7 @@ export function register(program: Command, io: CliIO): void {
     .requiredOption('-f, --filename <paths...>', 'files or folders with SegmentationIntents and ClusterSegmentationIntents, or - for stdin')
     .option('--cluster <paths...>', 'files with the cluster (Namespaces, Pods, NetworkPolicies); default: synthetic pods')
     .option('-o, --output <format>', 'text|json', 'text')
+    .option('--per-pod', 'list every difference of every pod pair and port, instead of one line per set of them')
     .action((opts: VerifyOptions) => io.setExitCode(runVerify(opts, io)));
 }
 
@@ -52,46 +55,48 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
     for (const e of allErrors) io.err(`error: ${e}\n`);
     return 1;
   }
-  const intentOutcome = verifyAll(
+  const json = opts.output === 'json';
+  const where = opts.cluster ? 'the cluster file' : 'synthetic pods';
+  let workloads: Workloads | undefined;
+  let first = true;
+  if (json) io.out('{"reports": [');
+  // Each report is printed as soon as it is made, then dropped: memory does not grow with the differences.
+  const outcome = proveAll(
     compiled.map((c) => ({ intent: c.intent, policies: c.policies })),
     opts.cluster ? { namespaces: clusterObjects.namespaces, pods: clusterObjects.pods, policies: clusterObjects.policies } : undefined,
+    (report, ctx) => {
+      workloads ??= new Workloads(ctx.cluster);
+      if (json) io.out(first ? '\n' : ',\n');
+      first = false;
+      if (json && opts.perPod) writePerPodJson(report, ctx, (t) => io.out(t));
+      else if (json) io.out(reportJson(report, workloads));
+      else if (opts.perPod) writePerPodText(report, ctx, where, (t) => io.out(t));
+      else io.out(reportText(report, workloads, where));
+    },
   );
   const baselineReports: IntentReport[] = base.compiled.map((c) => verifyBaseline(c.baseline, c.policies, { ...world, policies: [] }));
   // A baseline that covers no pod of the input proved nothing: a failure, as a workload selecting nothing is.
   const empty = baselineReports.filter((r) => r.workloadPods === 0).map((r) => `${r.intent}: selects no pod of the input's Namespaces; nothing was checked (give --cluster with Namespaces and Pods)`);
-  const outcome: VerifyOutcome = { ...intentOutcome, reports: [...(compiled.length > 0 ? intentOutcome.reports : []), ...baselineReports], notes: [...intentOutcome.notes, ...empty] };
-  io.out(opts.output === 'json' ? `${JSON.stringify(outcome, null, 2)}\n` : renderText(outcome));
-  return outcome.reports.every((r) => r.differences.length === 0) && empty.length === 0 ? 0 : 1;
+  const notes = [...outcome.notes, ...empty];
+  if (json) {
+    io.out(`\n],\n"baselines": ${JSON.stringify(baselineReports)},\n"notes": ${JSON.stringify(notes)},\n"synthetic": ${outcome.synthetic}}\n`);
+  } else {
+    io.out(baselineText(baselineReports));
+    for (const n of notes) io.out(`note: ${n}\n`);
+  }
+  return outcome.holds && empty.length === 0 && baselineReports.every((r) => r.differences.length === 0) ? 0 : 1;
 }
 
-export function renderText(outcome: VerifyOutcome): string {
+/** Baselines are proved per pod pair (their worlds are the input's namespaces, small by nature). */
+function baselineText(reports: readonly IntentReport[]): string {
   const lines: string[] = [];
-  for (const r of outcome.reports) {
-    const baseline = r.intent.startsWith('ClusterSegmentationIntent ');
-    const where = baseline ? "the input's pods" : outcome.synthetic ? 'synthetic pods' : 'the cluster file';
+  for (const r of reports) {
     if (r.differences.length === 0) {
-      lines.push(`OK   ${r.intent}: its policies allow exactly its flows (${r.workloadPods} workload pods, ${where})`);
+      lines.push(`OK   ${r.intent}: its policies allow exactly its flows (${r.workloadPods} workload pods, the input's pods)`);
       continue;
     }
-    lines.push(`FAIL ${r.intent}: ${r.differences.length} difference(s) (${r.workloadPods} workload pods, ${where})`);
+    lines.push(`FAIL ${r.intent}: ${r.differences.length} difference(s) (${r.workloadPods} workload pods, the input's pods)`);
     for (const d of r.differences) lines.push(`  ${describe(d)}`);
   }
-  for (const n of outcome.notes) lines.push(`note: ${n}`);
-  return lines.join('\n') + '\n';
-}
-
-function describe(d: Difference): string {
-  if (d.kind === 'missing-dns') return `missing DNS: ${d.from} cannot reach cluster DNS on ${d.protocol}/53`;
-  if (d.kind === 'selects-nothing') {
-    return `selects nothing: workload ${d.workload} (${d.field}) selects no pod of namespace ${d.namespace} in the cluster file, so none of it was checked (a label typo?)`;
-  }
-  if (d.kind === 'undeclared-port') {
-    return `undeclared port: ${d.field} ${JSON.stringify(d.port)}: no pod of ${d.to} declares a ${d.protocol} container port named ${JSON.stringify(d.port)}, so the flow opens nothing there (a port name typo?)`;
-  }
-  const conn = `${d.from} -> ${d.to} ${d.protocol}/${d.port}`;
-  const side = d.direction === 'Ingress' ? `ingress of ${d.to}` : `egress of ${d.from}`;
-  if (d.kind === 'missing') return `missing: ${conn} is denied on the ${side}, but flow ${d.flow} allows it`;
-  if (d.openedBy.length === 0) return `extra: ${conn} is allowed: nothing isolates the ${side}`;
-  const by = d.openedBy.map((r) => `${r.policy} rule ${r.rule}`).join(', ');
-  return `extra: ${conn} is allowed on the ${side} by ${by}${d.byOwnPolicy ? ' (this intent\'s own policy: a compiler bug)' : ''}`;
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }

@@ -12,7 +12,8 @@ import { PROTOCOLS, type NetworkPolicy, type Protocol } from '../model/kubernete
 import { labelValue } from '../model/labels';
 import { NAMESPACE_NAME_LABEL, buildCluster, endpointName, evaluate, matchesSelector, policyId } from '../reach';
 import type { ClusterInput, Endpoint } from '../reach';
-import { type Difference, type IntentReport, type VerifyContext, endpointHas, flowPortMatches, insideAddress } from './check';
+import { type Difference, type IntentReport, type VerifyContext } from './check';
+import { endpointHas, flowPortMatches, insideAddress } from './probes';
 import { DNS_LABELS, DNS_NAMESPACE } from './world';
 
 const PROBE_PORT = 64999;

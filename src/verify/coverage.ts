@@ -6,10 +6,11 @@
  * Synthetic pods are built from the intent, so they meet both by construction: only a cluster file is checked.
  * A peer that selects no pod is not a gap: its pods usually live in namespaces the file does not hold.
  */
-import type { Endpoint as IntentEndpoint, Flow, FlowPort, ValidIntent } from '../intent/types';
+import type { Flow, FlowPort, ValidIntent } from '../intent/types';
 import type { Protocol } from '../model/kubernetes';
 import type { Cluster } from '../reach';
-import { type VerifyContext, endpointHas } from './check';
+import { IntentMembers } from './members';
+import type { VerifyContext } from './probes';
 
 export type Gap =
   | {
@@ -31,31 +32,28 @@ export type Gap =
     };
 
 export function coverageGaps(intent: ValidIntent, ctx: VerifyContext): Gap[] {
-  return [...emptyWorkloads(intent, ctx), ...intent.flows.flatMap((f) => undeclaredPorts(intent, ctx, f))];
+  const members = new IntentMembers(ctx, intent);
+  return [...emptyWorkloads(intent, members), ...intent.flows.flatMap((f) => undeclaredPorts(ctx, members, f))];
 }
 
-function emptyWorkloads(intent: ValidIntent, ctx: VerifyContext): Gap[] {
+function emptyWorkloads(intent: ValidIntent, members: IntentMembers): Gap[] {
   return intent.workloads.flatMap((w, i): Gap[] =>
-    podsOf(intent, ctx, w).length === 0 ? [{ kind: 'selects-nothing', workload: w.name, namespace: intent.namespace, field: `spec.workloads[${i}].selector` }] : [],
+    members.podsOf(w).length === 0 ? [{ kind: 'selects-nothing', workload: w.name, namespace: intent.namespace, field: `spec.workloads[${i}].selector` }] : [],
   );
 }
 
-function undeclaredPorts(intent: ValidIntent, ctx: VerifyContext, flow: Flow): Gap[] {
+function undeclaredPorts(ctx: VerifyContext, members: IntentMembers, flow: Flow): Gap[] {
   const gaps: Gap[] = [];
   flow.ports.forEach((p, j) => {
     if (typeof p.port !== 'string') return;
     for (const to of flow.to) {
       // An address has no named ports to declare; a destination without pods here is reported (workload) or unknown (peer).
-      const pods = to.kind === 'ip-peer' ? [] : podsOf(intent, ctx, to);
+      const pods = to.kind === 'ip-peer' ? [] : members.podsOf(to);
       if (pods.length === 0 || pods.some((i) => declares(ctx.cluster, i, p))) continue;
       gaps.push({ kind: 'undeclared-port', field: `spec.flows[${flow.index}].ports[${j}].port`, port: p.port, protocol: p.protocol, to: to.name });
     }
   });
   return gaps;
-}
-
-function podsOf(intent: ValidIntent, ctx: VerifyContext, e: IntentEndpoint): number[] {
-  return ctx.cluster.pods.flatMap((_, index) => (endpointHas(ctx, intent, e, { kind: 'pod', index }) ? [index] : []));
 }
 
 /** Read from the pod spec, not from the engine's index: verify checks the engine, so it doesn't lean on it. */
