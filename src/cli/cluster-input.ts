@@ -20,14 +20,17 @@ export interface SortedObjects {
   readonly pods: Pod[];
   readonly policies: NetworkPolicy[];
   readonly intents: SourcedIntent[];
+  /** Services: `reach --to NAMESPACE/SERVICE` resolves them to their pods (./reach-resolve.ts). */
+  readonly services: KubeObject[];
 }
 
 export function sortObjects(objects: readonly Loaded[]): SortedObjects {
-  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [] };
+  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], services: [] };
   for (const { source, object } of objects) {
     const kind = `${object.apiVersion}/${object.kind}`;
     if (kind === 'v1/Namespace') out.namespaces.push(withMetadata(object) as Namespace);
     else if (kind === 'v1/Pod') out.pods.push(withMetadata(object) as Pod);
+    else if (kind === 'v1/Service') out.services.push(withMetadata(object));
     else if (kind === 'networking.k8s.io/v1/NetworkPolicy' && isObject(object['spec'])) {
       out.policies.push(withMetadata(object) as unknown as NetworkPolicy);
     } else if (isSegmentationIntent(object)) {
