@@ -130,13 +130,19 @@ export function junit(suite: string, results: readonly CaseResult[], seconds: nu
 
 /** Escaped for an XML attribute or text; characters XML 1.0 forbids (control characters) are dropped. */
 function xml(s: string): string {
-  return s
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+  return [...s]
+    .filter((c) => xmlChar(c.codePointAt(0) ?? 0))
+    .join('')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;');
+}
+
+/** XML 1.0's Char production: tab, newline, carriage return, and everything from space up but surrogates and U+FFFE/F. */
+function xmlChar(cp: number): boolean {
+  return cp === 0x09 || cp === 0x0a || cp === 0x0d || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000;
 }
 
 function fail(io: CliIO, errors: readonly string[]): number {
