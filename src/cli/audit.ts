@@ -1,5 +1,5 @@
 /**
- * `netseg audit [--kubeconfig PATH | -f FILE...] [-o table|json] [--fail-on KINDS]`: lists what weakens the
+ * `netseg audit [--kubeconfig PATH] [--context NAME] [-n NS] | -f FILE...] [-o table|json] [--fail-on KINDS]`: lists what weakens the
  * cluster's segmentation (the findings are src/audit's, pure; this module loads and prints). Findings are information by default (exit 0): a real cluster
  * always has some, e.g. kube-system pods nobody isolates. `--fail-on` names the kinds that should fail a CI job
  * (exit 1), or `any`. Unreadable input exits 1, a usage error 2.
@@ -10,20 +10,20 @@ import { compileBaselines } from './baselines';
 import { compileIntents, referencedObjects, sortObjects } from './cluster-input';
 import { loadInput } from './input';
 import type { CliIO } from './io';
+import { type KubeFlags, addKubeFlags, namesCluster, selection } from './kube-flags';
 
-interface AuditOptions {
-  kubeconfig?: string;
+interface AuditOptions extends KubeFlags {
   filename?: string[];
   output: string;
   failOn?: string;
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command('audit')
     .description('Find unisolated pods, policies open to everyone, intents that select nothing, drifted policies')
-    .option('--kubeconfig <path>', 'read Namespaces, Pods, NetworkPolicies and SegmentationIntents from a cluster')
-    .option('-f, --filename <paths...>', 'or read them from files or folders, or - for stdin')
+    .option('-f, --filename <paths...>', 'read Namespaces, Pods, NetworkPolicies and SegmentationIntents from files or folders, or - for stdin (default: from the cluster)');
+  addKubeFlags(cmd, { namespace: 'only findings about this namespace (the whole cluster is read: policies elsewhere reach into it)' })
     .option('-o, --output <format>', 'table|json', 'table')
     .option('--fail-on <kinds>', `exit 1 when a finding of these kinds exists: "any" or a comma list of ${FINDING_KINDS.join(', ')}`)
     .action(async (opts: AuditOptions) => io.setExitCode(await runAudit(opts, io)));
@@ -31,7 +31,7 @@ export function register(program: Command, io: CliIO): void {
 
 function optionProblem(opts: AuditOptions): string | undefined {
   if (opts.output !== 'table' && opts.output !== 'json') return `unknown output format "${opts.output}" (use table or json)`;
-  if (Boolean(opts.kubeconfig) === Boolean(opts.filename)) return 'give either --kubeconfig or -f';
+  if (opts.filename && namesCluster(opts)) return 'give either a cluster (--kubeconfig/--context) or -f, not both';
   return undefined;
 }
 
@@ -40,7 +40,8 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
   if (problem) return usage(io, problem);
   const failOn = parseFailOn(opts.failOn);
   if (typeof failOn === 'string') return usage(io, failOn);
-  const read = await loadInput({ kubeconfig: opts.kubeconfig, filenames: opts.filename });
+  const fromCluster = opts.filename === undefined;
+  const read = await loadInput(fromCluster ? { cluster: selection(opts) } : { filenames: opts.filename });
   if (read.errors.length > 0) {
     for (const e of read.errors) io.err(`error: ${e}\n`);
     return 1;
@@ -49,9 +50,16 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
   const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   const base = compileBaselines(objects.baselines, objects.namespaces);
   for (const e of [...errors, ...base.errors]) io.err(`warning: ${e}\n`);
-  const findings = audit({ objects, compiled, baselines: base.compiled, policiesListed: opts.kubeconfig !== undefined || objects.policies.length > 0 });
+  const all = audit({ objects, compiled, baselines: base.compiled, policiesListed: fromCluster || objects.policies.length > 0 });
+  const findings = opts.namespace === undefined ? all : all.filter((f) => findingNamespace(f) === opts.namespace);
   io.out(opts.output === 'json' ? `${JSON.stringify({ findings }, null, 2)}\n` : renderTable(findings));
   return findings.some((f) => failOn.has(f.kind)) ? 1 : 0;
+}
+
+/** The namespace a finding is about: the one of its pod, policy or intent (all `namespace/name`), or its own. */
+function findingNamespace(f: Finding): string {
+  const ref = f.kind === 'unisolated-pod' ? f.pod : f.kind === 'no-default-deny' ? `${f.namespace}/` : f.kind === 'intent-selects-nothing' || f.kind === 'reference-selects-nothing' ? f.intent : f.kind === 'uncovered-backend' ? f.ingress : f.policy;
+  return ref.slice(0, ref.indexOf('/'));
 }
 
 function usage(io: CliIO, message: string): number {

@@ -26,6 +26,8 @@ export interface SortedObjects {
   /** Services, workload objects and Ingresses: what intents may reference (src/resolve). */
   readonly referenced: KubeObject[];
   readonly baselines: SourcedBaseline[];
+  /** Services (also in `referenced`): `reach --to NAMESPACE/SERVICE` resolves them to their pods (./reach-resolve.ts). */
+  readonly services: KubeObject[];
 }
 
 /** The index resolution reads from the objects of a file. */
@@ -34,11 +36,15 @@ export function referencedObjects(objects: SortedObjects): ClusterObjects {
 }
 
 export function sortObjects(objects: readonly Loaded[]): SortedObjects {
-  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], referenced: [], baselines: [] };
+  const out: SortedObjects = { namespaces: [], pods: [], policies: [], intents: [], referenced: [], baselines: [], services: [] };
   for (const { source, object } of objects) {
     const kind = `${object.apiVersion}/${object.kind}`;
     if (kind === 'v1/Namespace') out.namespaces.push(withMetadata(object) as Namespace);
     else if (kind === 'v1/Pod') out.pods.push(withMetadata(object) as Pod);
+    else if (kind === 'v1/Service') {
+      out.services.push(withMetadata(object));
+      out.referenced.push(withMetadata(object));
+    }
     else if (kind === 'networking.k8s.io/v1/NetworkPolicy' && isObject(object['spec'])) {
       out.policies.push(withMetadata(object) as unknown as NetworkPolicy);
     } else if (isSegmentationIntent(object)) {

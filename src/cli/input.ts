@@ -7,6 +7,7 @@
  * client-node.
  */
 import * as fs from 'fs';
+import type { KubeSelection } from '../kube/config';
 import { type Loaded, type LoadResult, MAX_YAML_BYTES, loadManifests, parseManifestText, slim } from './load';
 
 /** `-f -`: read the manifests from standard input, as `kubectl apply -f -` does. */
@@ -15,7 +16,8 @@ export const STDIN_SOURCE = '<stdin>';
 
 export interface InputSource {
   readonly filenames?: readonly string[];
-  readonly kubeconfig?: string;
+  /** Read the cluster instead of files: kubeconfig, context and namespace as kubectl resolves them. */
+  readonly cluster?: KubeSelection;
 }
 
 /** Files, folders and `-` (standard input, read once), in the order given. */
@@ -59,14 +61,18 @@ function readProcessStdin(): string {
  * Every Namespace, Pod, NetworkPolicy and SegmentationIntent of the cluster, and the kinds intents reference, each list complete or an error
  * naming the kubeconfig. Sources read `kubeconfig#Kind namespace/name`.
  */
-export async function loadFromCluster(kubeconfig: string): Promise<LoadResult> {
+export async function loadFromCluster(sel: KubeSelection): Promise<LoadResult> {
+  let where = ''; // set once the kubeconfig resolved; a resolution error names its file itself
   try {
-    const { kubeFromFile, readClusterObjects } = await import('../kube/read');
-    const read = await readClusterObjects(kubeFromFile(kubeconfig));
+    const { kubeFor, readClusterObjects } = await import('../kube/read');
+    const { kube, resolved } = kubeFor(sel);
+    where = resolved.context ? `${resolved.source} (context ${resolved.context})` : resolved.source;
+    const read = await readClusterObjects(kube);
     const all = [...read.namespaces, ...read.pods, ...read.policies, ...read.intents, ...read.referenced.map((o) => slim(o) as Loaded['object'])];
-    return { objects: all.map((object) => ({ source: `${kubeconfig}#${object.kind ?? ''} ${objectName(object)}`, object })), errors: [] };
+    return { objects: all.map((object) => ({ source: `${where}#${object.kind ?? ''} ${objectName(object)}`, object })), errors: [] };
   } catch (e) {
-    return { objects: [], errors: [`${kubeconfig}: ${(e as Error).message ?? String(e)}`] };
+    const message = (e as Error).message ?? String(e);
+    return { objects: [], errors: [where ? `${where}: ${message}` : message] };
   }
 }
 
@@ -75,7 +81,7 @@ function objectName(o: Loaded['object']): string {
   return ns ? `${ns}/${o.metadata?.name ?? ''}` : (o.metadata?.name ?? '');
 }
 
-/** Either source: the cluster when a kubeconfig is given, else the files. */
+/** Either source: the cluster when one is selected, else the files. */
 export async function loadInput(source: InputSource): Promise<LoadResult> {
-  return source.kubeconfig !== undefined ? loadFromCluster(source.kubeconfig) : loadFiles(source.filenames ?? []);
+  return source.cluster !== undefined ? loadFromCluster(source.cluster) : loadFiles(source.filenames ?? []);
 }

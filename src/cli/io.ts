@@ -9,6 +9,7 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  behaveInPipes();
   return {
     out: (t) => writeStdout(t),
     err: (t) => process.stderr.write(t),
@@ -38,7 +39,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * Writes to fd 1 before returning. process.stdout.write to a pipe queues what the reader has not taken yet, so
  * `netseg reach -o json --per-pod | jq` held hundreds of MB of pending output (700 MB for 1,000 pods, issue 18);
  * a synchronous write waits for the reader instead (1 ms pauses while the pipe is full). A reader that goes
- * away (`| head`) ends the process quietly, as it would end a Unix filter.
+ * away (`| head`) ends the process quietly, as it would end a Unix filter (brokenPipe).
  */
 function writeStdout(text: string): void {
   const buf = Buffer.from(text, 'utf8');
@@ -52,8 +53,38 @@ function writeStdout(text: string): void {
         Atomics.wait(pause, 0, 0, 1);
         continue;
       }
-      if (code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      if (code === 'EPIPE') brokenPipe();
       throw e;
     }
+  }
+}
+
+/**
+ * The reader of stdout or stderr went away (`netseg reach -o json | head -1`): end now, quietly, killed by
+ * SIGPIPE as kubectl (Go's runtime does this for writes to fd 1 and 2), cat, grep and every Unix filter are:
+ * the shell sees 141 (128 + 13). Not exit 0: the command did not finish, so it must not claim success; under
+ * `set -o pipefail`, `netseg diff ... | head` exiting 0 would read as "no changes". Node ignores SIGPIPE at
+ * start-up; adding and removing a listener restores the default action (libuv resets it on the last one), and
+ * exit(141) stands in should the signal not end the process.
+ */
+export function brokenPipe(): never {
+  const ignore = (): void => undefined;
+  process.on('SIGPIPE', ignore);
+  process.off('SIGPIPE', ignore);
+  process.kill(process.pid, 'SIGPIPE');
+  process.exit(141);
+}
+
+let pipesHandled = false;
+
+/** Writes through process.stdout/stderr (commander's errors, winston's logs) report EPIPE as an 'error' event: the same quiet end. */
+function behaveInPipes(): void {
+  if (pipesHandled) return;
+  pipesHandled = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') brokenPipe();
+      throw e;
+    });
   }
 }

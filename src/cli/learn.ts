@@ -16,31 +16,32 @@ import type { KubeObject } from '../model/kubernetes';
 import { sortObjects } from './cluster-input';
 import { readFlowFiles, reportReading } from './flow-files';
 import { loadInput } from './input';
+import { type KubeFlags, addKubeFlags, namesCluster, selection } from './kube-flags';
 import type { CliIO } from './io';
 
 /** The annotation of `-o json` output: spec.flows[i].ports[j]'s count of connections, as a JSON array of arrays. */
 export const COUNTS_ANNOTATION = 'netseg.io/observed-connections';
 
-interface LearnOptions {
+interface LearnOptions extends KubeFlags {
   flows: string[];
   filename?: string[];
-  kubeconfig?: string;
   directions: string;
   output: 'yaml' | 'json';
   format?: FlowFormat;
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command('learn')
     .description('Write DryRun SegmentationIntents that allow exactly the traffic observed in flow logs')
     .requiredOption('--flows <files...>', 'flow files: hubble observe -o json, Inspektor Gadget trace_tcp -o json, or the --queries shape')
     .addOption(new Option('--format <format>', 'the flow files\' format (default: told from each file\'s content)').choices([...FLOW_FORMATS]))
     .option('-f, --filename <paths...>', 'cluster input: Pods, Deployments, ReplicaSets, StatefulSets, DaemonSets, Services (YAML/JSON)')
-    .option('--kubeconfig <path>', 'read the cluster input from a cluster (read-only) instead of files')
     .option('--directions <list>', 'directions the learned intents isolate: Ingress or Ingress,Egress', 'Ingress')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(async (opts: LearnOptions) => io.setExitCode(await runLearn(opts, io)));
+  // --kubeconfig/--context: read the cluster input from a cluster (read-only) instead of files.
+  addKubeFlags(cmd);
 }
 
 export async function runLearn(opts: LearnOptions, io: Pick<CliIO, 'out' | 'err'>): Promise<number> {
@@ -49,11 +50,15 @@ export async function runLearn(opts: LearnOptions, io: Pick<CliIO, 'out' | 'err'
     io.err(`error: --directions ${JSON.stringify(opts.directions)}: use Ingress, Egress or Ingress,Egress\n`);
     return 2;
   }
-  if (opts.filename && opts.kubeconfig) {
-    io.err('error: give the cluster input either as files (-f) or with --kubeconfig, not both\n');
+  if (opts.filename && namesCluster(opts)) {
+    io.err('error: give the cluster input either as files (-f) or with --kubeconfig/--context, not both\n');
     return 2;
   }
-  const cluster = opts.filename || opts.kubeconfig ? await loadInput({ filenames: opts.filename ?? [], kubeconfig: opts.kubeconfig }) : { objects: [], errors: [] };
+  const cluster = opts.filename
+    ? await loadInput({ filenames: opts.filename })
+    : namesCluster(opts)
+      ? await loadInput({ cluster: selection(opts) })
+      : { objects: [], errors: [] };
   const reading = readFlowFiles(opts.flows, opts.format);
   const errors = [...cluster.errors, ...reading.errors];
   reportReading(reading, io);

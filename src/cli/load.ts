@@ -12,7 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { recognise } from '../intent/kinds';
 import { isReferencedKind, trimReferenced } from '../resolve';
 import type { KubeObject } from '../model/kubernetes';
@@ -110,7 +110,7 @@ function readJsonFile(file: string): LoadResult {
           if (value === null) return;
           collect(value, `${file}#${doc}`, objects, errors);
         },
-        error: (doc, message) => errors.push(`${file}#${doc}${message}`),
+        error: (doc, message) => errors.push(`${file}#${doc}${jsonErrorPlace(file, message)}`),
       },
     );
     if (outcome === 'not-json') {
@@ -126,16 +126,46 @@ function readJsonFile(file: string): LoadResult {
   return { objects, errors };
 }
 
-/** Parses one file's text (YAML or JSON, one or many documents). Pure: no file system access. */
+/**
+ * JSON.parse names no line (Node 20), so a syntax error in a JSON file of modest size is located again with the
+ * YAML parser (JSON is YAML), which does: `file#1: line 2, column 8: not valid JSON: ...`. A large export is
+ * not read a second time; its error keeps the item index (`.items[i]`) the scanner gives.
+ */
+const MAX_RELOCATE_BYTES = 16 * 1024 * 1024;
+function jsonErrorPlace(file: string, message: string): string {
+  if (!message.startsWith(': not valid JSON: ')) return message;
+  try {
+    if (fs.statSync(file).size > MAX_RELOCATE_BYTES) return message;
+    const lineCounter = new LineCounter();
+    const docs = parseAllDocuments(fs.readFileSync(file, 'utf8'), { prettyErrors: false, lineCounter });
+    const first = (Array.isArray(docs) ? docs : [docs]).flatMap((d) => d.errors)[0];
+    return first ? `: ${lineAndColumn(lineCounter, first.pos[0])}${message}` : message;
+  } catch {
+    return message;
+  }
+}
+
+/** "line L, column C" (both 1-based, as kubectl and editors count) of an offset in the text. */
+function lineAndColumn(lc: LineCounter, offset: number): string {
+  const { line, col } = lc.linePos(offset);
+  return `line ${line}, column ${col}`;
+}
+
+/**
+ * Parses one file's text (YAML or JSON, one or many documents). Pure: no file system access. A syntax error
+ * names its line and column in the file (not in the document), as kubectl's `yaml: line N:` does.
+ */
 export function parseManifestText(text: string, source: string): LoadResult {
   const objects: Loaded[] = [];
   const errors: string[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
     const where = `${source}#${i + 1}`;
-    if (doc.errors.length > 0) {
-      errors.push(`${where}: not valid YAML: ${doc.errors[0]?.message ?? 'parse error'}`);
+    const syntax = doc.errors[0];
+    if (syntax) {
+      errors.push(`${where}: ${lineAndColumn(lineCounter, syntax.pos[0])}: not valid YAML: ${syntax.message}`);
       return;
     }
     let value: unknown;

@@ -18,6 +18,9 @@ const COMMANDS: readonly (readonly [string, Register])[] = [
   ['verify', (p, io) => (require('./verify') as { register: Register }).register(p, io)],
   ['audit', (p, io) => (require('./audit') as { register: Register }).register(p, io)],
   ['operator', (p, io) => (require('./operator') as { register: Register }).register(p, io)],
+  ['diff', (p, io) => (require('./diff') as { register: Register }).register(p, io)],
+  ['test', (p, io) => (require('./test-verdicts') as { register: Register }).register(p, io)],
+  ['version', (p, io) => (require('./version') as { register: Register }).register(p, io)],
 ];
 
 /**
@@ -29,24 +32,27 @@ function commands(only: string | undefined): Register[] {
   return (named.length > 0 ? named : COMMANDS).map(([, register]) => register);
 }
 
-export function buildProgram(io: CliIO, exit: { code: number }, only?: string): Command {
-  const program = new Command('netseg')
+export function buildProgram(io: CliIO, exit: { code: number }, only?: string, name = 'netseg'): Command {
+  const program = new Command(name)
     .description('Keeps NetworkPolicies equal to SegmentationIntents; renders, tests and audits them offline.')
-    .version(require('../../../package.json').version as string)
+    // Listed for --help only: main() answers `--version` as `netseg version` (commit and Node.js too).
+    .option('-V, --version', 'print the version, as `netseg version`')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   for (const register of commands(only)) register(program, { ...io, setExitCode: (c: number) => (exit.code = c) });
   return program;
 }
 
-export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+/** `name` is how the user called it: `netseg`, or `kubectl netseg` through the plugin (bin/kubectl-netseg), for --help. */
+export async function main(argv: readonly string[], io: CliIO = processIO(), name = 'netseg'): Promise<number> {
   const exit = { code: 0 };
-  const program = buildProgram(io, exit, argv[2]);
+  const args = argv[2] === '--version' || argv[2] === '-V' ? [...argv.slice(0, 2), 'version', ...argv.slice(3)] : [...argv];
+  const program = buildProgram(io, exit, args[2], name);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(args);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version end through here with code 0.
+      // --help ends through here with code 0.
       return e.exitCode === 0 ? 0 : 2;
     }
     throw e;

@@ -6,12 +6,12 @@
 import type { Command } from 'commander';
 import { loadKubeConfig } from '../kube/config';
 import type { CliIO } from './io';
+import { type KubeFlags, addKubeFlags, selection } from './kube-flags';
 import { parseDuration, parseList, parsePositiveInt } from '../operator/config';
 import { createLogger } from '../operator/logger';
 import { startOperator } from '../operator/operator';
 
-interface Flags {
-  kubeconfig?: string;
+interface Flags extends KubeFlags {
   namespaces?: string;
   namespaceSelector?: string;
   workers: string;
@@ -43,7 +43,7 @@ async function run(f: Flags, io: CliIO): Promise<number> {
   let wake: () => void = () => undefined;
   const lostLease = new Promise<string>((resolve) => (wake = () => resolve('lease lost')));
   const op = await startOperator({
-    kubeConfig: loadKubeConfig(f.kubeconfig),
+    kubeConfig: loadKubeConfig(selection(f)),
     namespaces: f.namespaces ? parseList(f.namespaces) : undefined,
     namespaceSelector: f.namespaceSelector,
     workers: parsePositiveInt(f.workers, '--workers'),
@@ -67,10 +67,9 @@ async function run(f: Flags, io: CliIO): Promise<number> {
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
-    .command('operator')
+  // No -n: the operator's scope is --namespaces / --namespace-selector, never a single default namespace.
+  addKubeFlags(program.command('operator'))
     .description('Run the operator: keep NetworkPolicies equal to SegmentationIntents until SIGTERM.')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)')
     .option('--namespaces <a,b>', 'only these namespaces (default: all)')
     .option('--namespace-selector <selector>', 'only namespaces whose labels match (e.g. netseg.io/enabled=true)')
     .option('--workers <n>', 'concurrent reconciles', '4')

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { FLOW_FORMATS, type FlowFormat } from '../flows';
-import { PROTOCOLS, type Protocol } from '../model/kubernetes';
+import type { Protocol } from '../model/kubernetes';
 import {
   type Cluster,
   type Endpoint,
@@ -19,12 +19,12 @@ import {
   computeMatrix,
   endpointName,
   evaluate,
-  resolveEndpoint,
 } from '../reach';
 import type { CliIO } from './io';
 import { loadCluster } from './cluster-input';
 import { answerFlows } from './reach-flows';
 import { aggregate, renderGraph, writeJson, writeTable } from './reach-render';
+import { type RawQuery, type ServiceInfo, expandQuery, servicesFrom } from './reach-resolve';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
 type Format = (typeof FORMATS)[number];
@@ -49,9 +49,9 @@ export function register(program: Command, io: CliIO): void {
     .description('Which pods may connect to which, on which ports, under the given NetworkPolicies and intents')
     .requiredOption('-f, --filename <paths...>', 'YAML/JSON files or folders: Namespaces, Pods, NetworkPolicies, SegmentationIntents')
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
-    .option('--from <source>', 'one question: the source, NAMESPACE/POD or an IP address')
-    .option('--to <destination>', 'one question: the destination, NAMESPACE/POD or an IP address')
-    .option('--port <port>', 'one question: the destination port (a number)')
+    .option('--from <source>', 'one question: the source, NAMESPACE/POD, NAMESPACE/WORKLOAD, NAMESPACE/SERVICE or an IP address')
+    .option('--to <destination>', 'one question: the destination, NAMESPACE/POD, NAMESPACE/WORKLOAD, NAMESPACE/SERVICE or an IP address')
+    .option('--port <port>', 'one question: the destination port, a number or a name (a Service port or a container port)')
     .option('--protocol <protocol>', 'one question: TCP, UDP or SCTP', 'TCP')
     .option('--queries <file>', 'many questions: a JSON array of {from, to, port, protocol}')
     .option('--per-pod', 'with -o json: one entry per ordered pod pair and declared port (API.md), instead of per workload')
@@ -79,8 +79,9 @@ function runReach(opts: ReachOptions, io: CliIO): number {
   const single = [opts.from, opts.to, opts.port].filter((x) => x !== undefined).length;
   if (single > 0 && single < 3) return usage(io, '--from, --to and --port go together');
   if (single === 3 && opts.queries) return usage(io, 'ask either one question (--from/--to/--port) or --queries, not both');
-  if (single === 3) return answerOne(cluster, { from: opts.from, to: opts.to, port: opts.port, protocol: opts.protocol }, format, io);
-  if (opts.queries) return answerMany(cluster, opts.queries, format, io);
+  const services = servicesFrom(loaded.objects.services);
+  if (single === 3) return answerOne(cluster, services, { from: opts.from, to: opts.to, port: opts.port, protocol: opts.protocol }, format, io);
+  if (opts.queries) return answerMany(cluster, services, opts.queries, format, io);
   if (opts.perPod) printPerPod(computeMatrix(cluster), io);
   else printAggregated(cluster, format, io);
   return 0;
@@ -91,47 +92,42 @@ function usage(io: CliIO, message: string): number {
   return 2;
 }
 
-/** A question as written by a user; every field is checked before it becomes Traffic. */
-interface RawQuery {
-  readonly from: unknown;
-  readonly to: unknown;
-  readonly port: unknown;
-  readonly protocol: unknown;
-}
-
-function parseQuery(cluster: Cluster, q: RawQuery): Traffic | string {
-  const from = resolveText(cluster, q.from);
-  const to = resolveText(cluster, q.to);
-  if (!from) return `unknown source ${JSON.stringify(q.from)}: give NAMESPACE/POD of a pod in the files, or an IP address`;
-  if (!to) return `unknown destination ${JSON.stringify(q.to)}: give NAMESPACE/POD of a pod in the files, or an IP address`;
-  if (from.kind === 'ip' && to.kind === 'ip') return 'at least one side must be a pod: no policy governs IP-to-IP traffic';
-  const port = parsePort(q.port);
-  if (port === undefined) return `port ${JSON.stringify(q.port)} must be a number from 1 to 65535`;
-  const protocol = q.protocol === undefined ? 'TCP' : PROTOCOLS.find((p) => p === q.protocol);
-  if (!protocol) return `protocol ${JSON.stringify(q.protocol)} must be one of ${PROTOCOLS.join(', ')}`;
-  return { from, to, port, protocol };
-}
-
-/** A port from the command line (text) or a queries file (a number, or text of digits). */
-function parsePort(raw: unknown): number | undefined {
-  const port = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
-}
-
-function resolveText(cluster: Cluster, raw: unknown): Endpoint | undefined {
-  return typeof raw === 'string' ? resolveEndpoint(cluster, raw) : undefined;
-}
-
-function answerOne(cluster: Cluster, q: RawQuery, format: Format, io: CliIO): number {
-  const traffic = parseQuery(cluster, q);
-  if (typeof traffic === 'string') return usage(io, traffic);
-  const verdict = evaluate(cluster, traffic);
-  if (format === 'json') io.out(`${JSON.stringify({ ...entry(cluster, traffic, verdict), ingress: verdict.ingress, egress: verdict.egress }, null, 2)}\n`);
-  else io.out(explain(cluster, traffic, verdict));
+function answerOne(cluster: Cluster, services: readonly ServiceInfo[], q: RawQuery, format: Format, io: CliIO): number {
+  const x = expandQuery(cluster, services, q);
+  if (typeof x === 'string') return usage(io, x);
+  if (x.pairs.length === 0) return usage(io, `no pod of ${x.to.label} declares a ${x.protocol} port named ${JSON.stringify(x.portText)}`);
+  const answers = x.pairs.map((t) => ({ t, v: evaluate(cluster, t) }));
+  const [only] = answers;
+  if (answers.length === 1 && only && x.noPort.length === 0) {
+    if (format === 'json') io.out(`${JSON.stringify({ ...entry(cluster, only.t, only.v), ingress: only.v.ingress, egress: only.v.egress }, null, 2)}\n`);
+    else io.out(explain(cluster, only.t, only.v));
+    return 0;
+  }
+  // A workload or Service: every pod pair answered, and whether they agree said first.
+  const allowed = answers.filter((a) => a.v.allowed).length;
+  const verdict = allowed === answers.length ? 'allowed' : allowed === 0 ? 'denied' : 'differs';
+  if (format === 'json') {
+    const pairs = answers.map((a) => ({ ...entry(cluster, a.t, a.v), ingress: a.v.ingress, egress: a.v.egress }));
+    io.out(`${JSON.stringify({ from: x.from.label, to: x.to.label, port: x.portText, protocol: x.protocol, verdict, pairs, noPort: x.noPort }, null, 2)}\n`);
+    return 0;
+  }
+  const head = `${x.from.label} -> ${x.to.label} ${x.protocol}/${x.portText}`;
+  const n = answers.length;
+  io.out(
+    verdict === 'differs'
+      ? `${head}: DIFFERS per pod: ${allowed} of ${n} pod pairs allowed, ${n - allowed} denied\n`
+      : `${head}: ${verdict.toUpperCase()} for ${n === 1 ? 'its one pod pair' : `all ${n} pod pairs`}\n`,
+  );
+  for (const p of x.noPort) io.out(`  not asked: ${p} declares no ${x.protocol} port named ${JSON.stringify(x.portText)}\n`);
+  for (const a of answers) io.out(indent(explain(cluster, a.t, a.v)));
   return 0;
 }
 
-function answerMany(cluster: Cluster, file: string, format: Format, io: CliIO): number {
+function indent(text: string): string {
+  return text.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+}
+
+function answerMany(cluster: Cluster, services: readonly ServiceInfo[], file: string, format: Format, io: CliIO): number {
   let parsed: unknown;
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -145,12 +141,14 @@ function answerMany(cluster: Cluster, file: string, format: Format, io: CliIO): 
   }
   const traffic: Traffic[] = [];
   for (const [i, q] of parsed.entries()) {
-    const t = typeof q === 'object' && q !== null ? parseQuery(cluster, q as RawQuery) : 'not an object';
-    if (typeof t === 'string') {
-      io.err(`error: ${file}: query ${i}: ${t}\n`);
+    // A workload or Service side asks every pod pair: one result per pair, each naming its pods.
+    const x = typeof q === 'object' && q !== null ? expandQuery(cluster, services, q as RawQuery) : 'not an object';
+    if (typeof x === 'string') {
+      io.err(`error: ${file}: query ${i}: ${x}\n`);
       return 1;
     }
-    traffic.push(t);
+    for (const p of x.noPort) io.err(`warning: ${file}: query ${i}: ${p} declares no ${x.protocol} port named ${JSON.stringify(x.portText)}: not asked\n`);
+    traffic.push(...x.pairs);
   }
   const results = traffic.map((t) => entry(cluster, t, evaluate(cluster, t)));
   if (format === 'json') io.out(`${JSON.stringify({ results })}\n`);

@@ -4,7 +4,7 @@
  * (Kube.listAll), never a partial list: an audit of half the pods would report the other half as fine.
  * Lists omit each item's apiVersion and kind; they are set here, so that the objects look as in a file.
  */
-import { loadKubeConfig } from './config';
+import { type KubeSelection, type ResolvedKube, resolveKube } from './config';
 import { API_VERSION, KIND } from '../intent/types';
 import type { KubeObject } from '../model/kubernetes';
 import { Kube, KIND_INTENT, KIND_POLICY } from './client';
@@ -29,9 +29,10 @@ const REFERENCED: readonly (readonly [string, string])[] = [
   ['Ingress', 'networking.k8s.io/v1'],
 ];
 
-/** A Kube over the kubeconfig file at `path` (client-node throws if it cannot be read or parsed). */
-export function kubeFromFile(path: string): Kube {
-  return new Kube(loadKubeConfig(path));
+/** A Kube over the cluster the user selected, resolved as kubectl would (throws KubeConfigError if it cannot be). */
+export function kubeFor(sel: KubeSelection): { kube: Kube; resolved: ResolvedKube } {
+  const resolved = resolveKube(sel);
+  return { kube: new Kube(resolved.kc), resolved };
 }
 
 export async function readClusterObjects(kube: Kube): Promise<ClusterObjects> {

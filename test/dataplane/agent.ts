@@ -97,7 +97,7 @@ export class NodeAgent {
     private readonly cfg: DataPlaneConfig,
     private readonly log: winston.Logger,
   ) {
-    const kc = loadKubeConfig(cfg.kubeconfig);
+    const kc = loadKubeConfig({ kubeconfig: cfg.kubeconfig });
     this.client = new NodeClient(kc);
     const kube = new Kube(kc);
     this.cache = new SharedCache((kind, scope) => kubeWatchSource(kube, watchTarget(kind, scope)), { log });

@@ -14,7 +14,7 @@ import { Prober, type Query } from './probe';
 
 function prober(runDir: string): Prober {
   const cfg = readConfig(runDir);
-  return new Prober(cfg, loadKubeConfig(cfg.kubeconfig));
+  return new Prober(cfg, loadKubeConfig({ kubeconfig: cfg.kubeconfig }));
 }
 
 function parseQueries(file: string): Query[] {

@@ -179,7 +179,7 @@ describe('netseg audit', () => {
   });
 
   it('exits 2 on usage errors and 1 on an unreadable kubeconfig', async () => {
-    assert.strictEqual((await run()).code, 2, 'neither --kubeconfig nor -f');
+    assert.strictEqual((await run('-f', FIXTURES, '--context', 'x')).code, 2, 'both a cluster and -f');
     assert.strictEqual((await run('-f', FIXTURES, '--fail-on', 'typo')).code, 2);
     const r = await run('--kubeconfig', path.join(os.tmpdir(), 'netseg-no-such-kubeconfig'));
     assert.strictEqual(r.code, 1);

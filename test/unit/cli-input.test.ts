@@ -51,7 +51,7 @@ describe('the CLI loader', () => {
 
   it('names the kubeconfig when the cluster cannot be read', async () => {
     const missing = path.join(dir, 'no-such-kubeconfig');
-    const r = await loadInput({ kubeconfig: missing });
+    const r = await loadInput({ cluster: { kubeconfig: missing } });
     assert.equal(r.objects.length, 0);
     assert.equal(r.errors.length, 1);
     assert.ok(r.errors[0]?.startsWith(`${missing}: `), r.errors[0]);

@@ -94,7 +94,7 @@ describe('netseg render', () => {
     const code = runRender([file('bad.yaml', 'a: [unclosed'), path.join(dir, 'missing.yaml')], 'yaml', io);
     assert.equal(code, 1);
     assert.equal(io.stdout, '');
-    assert.match(io.stderr, /bad\.yaml#1: not valid YAML/);
+    assert.match(io.stderr, /bad\.yaml#1: line \d+, column \d+: not valid YAML/);
     assert.match(io.stderr, /missing\.yaml: no such file or folder/);
   });
 
