@@ -106,7 +106,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   const cache = new SharedCache(c.sourceFor, { log, timers: c.timers });
   const manager = new Manager({ log, metrics: c.metrics, serve: c.serve, elect: c.elect, onLostLeadership: o.onLostLeadership });
   const ownWrites = new OwnWrites();
-  const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) });
+  const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) }, log);
   const deps = { kube, policies, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n) };
   const intents = new Controller('segmentationintent', cache, (key, l) => reconcile(key, { ...deps, log: l }), { log, metrics: c.metrics, workers: o.workers, queue: parts.intents });
 

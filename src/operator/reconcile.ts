@@ -15,9 +15,11 @@ import type { NetworkPolicy } from '../model/kubernetes';
 import { ApiError, isAlreadyExists, isConflict } from '../kube/errors';
 import { KIND_POLICY } from '../kube/client';
 import type { EventObject } from '../kube/client';
+import { WriteReason } from './audit';
+import type { WriteCause } from './audit';
 import { statusEqual } from './conditions';
 import { parseKey } from './ownership';
-import { diff, ownedBy, upToDate, updateBody } from './plan';
+import { diff, isDrift, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
 import { EventReason } from './reasons';
 import { nextStatus, transitionEvent } from './status';
@@ -30,11 +32,12 @@ export interface KubeApi {
   getIntent(namespace: string, name: string): Promise<SegmentationIntent | undefined>;
   /** One object straight from the apiserver: only to tell who holds a name a create found taken. */
   getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
-  createPolicy(p: NetworkPolicy): Promise<unknown>;
-  replacePolicy(p: NetworkPolicy): Promise<unknown>;
-  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
-  replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>): Promise<void>;
-  createEvent(e: EventObject): Promise<void>;
+  // Every write says why (./audit.ts): the write guard (./writes.ts) logs it with that reason.
+  createPolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
+  replacePolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
+  replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>, why: WriteCause): Promise<unknown>;
+  createEvent(e: EventObject, why: WriteCause): Promise<void>;
 }
 
 export interface Deps {
@@ -76,6 +79,11 @@ export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome>
 function refOf(intent: SegmentationIntent): IntentRef {
   const { name = '', namespace = '', uid = '' } = intent.metadata;
   return { name, namespace, uid };
+}
+
+/** The audit cause of a write for this intent, logged with this reconcile's logger (key, reconcileId). */
+function cause(intent: SegmentationIntent, reason: WriteReason, d: Deps): WriteCause {
+  return { reason, intent: refOf(intent), log: d.log };
 }
 
 async function act(intent: SegmentationIntent, current: readonly LivePolicy[], d: Deps): Promise<Outcome> {
@@ -136,9 +144,13 @@ async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string
   const { intent, valid } = input;
   const found = new Map<string, Created>();
   const deleted = new Set<string>();
-  const create = async (p: NetworkPolicy): Promise<void> => void found.set(name(p), await createOrSettle(p, refOf(intent), d));
-  const update = async (u: Plan['update'][number]): Promise<void> => void (await d.kube.replacePolicy(updateBody(u.desired, u.current)));
-  const remove = async (p: LivePolicy): Promise<void> => void (await d.kube.deletePolicy(p), deleted.add(name(p)));
+  const had = hadForThisGeneration(intent, valid);
+  const why = (r: WriteReason): WriteCause => cause(intent, r, d);
+  const create = async (p: NetworkPolicy): Promise<void> =>
+    void found.set(name(p), await createOrSettle(p, { intent, why: why(had.has(name(p)) ? WriteReason.DriftRestored : WriteReason.Created) }, d));
+  const update = async (u: Plan['update'][number]): Promise<void> =>
+    void (await d.kube.replacePolicy(updateBody(u.desired, u.current), why(u.drift ? WriteReason.DriftRestored : WriteReason.IntentChanged)));
+  const remove = async (p: LivePolicy): Promise<void> => void (await d.kube.deletePolicy(p, why(WriteReason.IntentChanged)), deleted.add(name(p)));
   try {
     await settleAll([...plan.create.map(create), ...plan.update.map(update)]);
     await settleAll(plan.delete.map(remove));
@@ -148,21 +160,21 @@ async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string
     throw new PartialApplyError(e, existing.sort());
   }
   const created = plan.create.map(name).filter((n) => found.get(n) === 'created');
-  await emitActionEvents(intent, { created, plan, restored: restoredNames(intent, valid, created) }, d);
+  await emitActionEvents(intent, { created, plan, restored: created.filter((n) => had.has(n)) }, d);
   return plan.create.map(name).filter((n) => found.get(n) === 'clash');
 }
 
 /** What a create did: made the object, found it already ours, or found a name held by something else. */
 type Created = 'created' | 'ours' | 'clash';
 
-async function createOrSettle(p: NetworkPolicy, ref: IntentRef, d: Deps): Promise<Created> {
+async function createOrSettle(p: NetworkPolicy, w: { intent: SegmentationIntent; why: WriteCause }, d: Deps): Promise<Created> {
   try {
-    await d.kube.createPolicy(p);
+    await d.kube.createPolicy(p, w.why);
     return 'created';
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
   }
-  return settleExisting(p, ref, d);
+  return settleExisting(p, w.intent, d);
 }
 
 /**
@@ -171,7 +183,8 @@ async function createOrSettle(p: NetworkPolicy, ref: IntentRef, d: Deps): Promis
  * Ours → brought up to date if needed (a PUT guarded by the resourceVersion just read); anything else → a
  * conflict, left untouched; gone meanwhile → a 409 so the key is retried.
  */
-async function settleExisting(p: NetworkPolicy, ref: IntentRef, d: Deps): Promise<Created> {
+async function settleExisting(p: NetworkPolicy, intent: SegmentationIntent, d: Deps): Promise<Created> {
+  const ref = refOf(intent);
   const live = await d.kube.getPolicy(ref.namespace, name(p));
   if (!live) {
     const ctx = { verb: 'create' as const, kind: KIND_POLICY, namespace: ref.namespace, name: name(p) };
@@ -179,7 +192,7 @@ async function settleExisting(p: NetworkPolicy, ref: IntentRef, d: Deps): Promis
   }
   if (!ownedBy(live, ref)) return 'clash';
   const current = livePolicyOf(live);
-  if (!upToDate(p, current)) await d.kube.replacePolicy(updateBody(p, current));
+  if (!upToDate(p, current)) await d.kube.replacePolicy(updateBody(p, current), cause(intent, isDrift(p, current) ? WriteReason.DriftRestored : WriteReason.IntentChanged, d));
   return 'ours';
 }
 
@@ -190,12 +203,10 @@ async function settleAll(work: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** Created again although the status says we already had it for this generation: someone deleted it. */
-function restoredNames(intent: SegmentationIntent, valid: ValidIntent, created: string[]): string[] {
+/** What the status says we had for this generation: one of these created again was deleted by someone. */
+function hadForThisGeneration(intent: SegmentationIntent, valid: ValidIntent): ReadonlySet<string> {
   const st = intent.status;
-  if (!st || st.observedGeneration !== valid.generation) return [];
-  const had = new Set(st.policies ?? []);
-  return created.filter((n) => had.has(n));
+  return new Set(st && st.observedGeneration === valid.generation ? (st.policies ?? []) : []);
 }
 
 async function emitActionEvents(intent: SegmentationIntent, a: { created: string[]; plan: Plan; restored: string[] }, d: Deps): Promise<void> {
@@ -212,7 +223,7 @@ async function emitActionEvents(intent: SegmentationIntent, a: { created: string
 
 /** Events are best-effort, as client-go's recorder makes them: a failed Event never fails a reconcile. */
 async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promise<void> {
-  await d.kube.createEvent({ involved: intent, ...e, now: d.now() }).catch((err: unknown) =>
+  await d.kube.createEvent({ involved: intent, ...e, now: d.now() }, cause(intent, WriteReason.EventRecorded, d)).catch((err: unknown) =>
     d.log.warn('could not record event', { reason: e.reason, error: String(err) }),
   );
 }
@@ -220,8 +231,8 @@ async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promis
 async function writeStatus(intent: SegmentationIntent, o: Outcome, d: Deps): Promise<void> {
   const next = nextStatus(intent.status, o, { now: d.now(), generation: intent.metadata.generation });
   if (statusEqual(intent.status, next)) return;
-  await d.kube.replaceIntentStatus(intent, next);
-  d.log.info('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, policies: next.policies?.length });
+  await d.kube.replaceIntentStatus(intent, next, cause(intent, WriteReason.StatusChanged, d));
+  d.log.debug('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, policies: next.policies?.length });
   const ev = transitionEvent(intent.status, next);
   if (ev) await emit(intent, ev, d);
 }
