@@ -26,6 +26,7 @@ import type { CacheScope } from './cache';
 import { Controller, inNamespaces, newlySeen, owner, self, specChanged, viaIndex } from './controller';
 import { OwnWrites, notEcho } from './echo';
 import { DEFAULT_ELECTION, LeaderElector } from './leader';
+import { IntentStates } from './intent-states';
 import type { ElectorCallbacks, ElectorOptions } from './leader';
 import { kubeLeaseStore } from './lease-store';
 import { Manager, periodic } from './manager';
@@ -99,7 +100,7 @@ export interface Assembled {
 }
 
 /** Wires the operator from its collaborators; `policies` and the controller's queue back the metrics' gauges. */
-export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies: PolicyCache; intents: Controller['queue'] }): Assembled {
+export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies: PolicyCache; intents: Controller['queue']; states?: IntentStates }): Assembled {
   const scope = scopeOf(o);
   const { policies } = parts;
   const log = o.log;
@@ -107,7 +108,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   const manager = new Manager({ log, metrics: c.metrics, serve: c.serve, elect: c.elect, onLostLeadership: o.onLostLeadership });
   const ownWrites = new OwnWrites();
   const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) }, log);
-  const deps = { kube, policies, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n) };
+  const deps = { kube, policies, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n), intents: parts.states };
   const intents = new Controller('segmentationintent', cache, (key, l) => reconcile(key, { ...deps, log: l }), { log, metrics: c.metrics, workers: o.workers, queue: parts.intents });
 
   const namespaces = scope.kind === 'list' ? scope.namespaces : [undefined];
@@ -137,7 +138,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
 
   const unhealthyAfterMs = o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
   manager
-    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear()) })
+    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), parts.states?.clear()) })
     .add(intents)
     .add(periodic(resync, o.resyncMs, { log, timers: c.timers, failed: 'resync failed; sweep skipped' }))
     .addReadyCheck(() => cache.synced() && cache.healthy(unhealthyAfterMs));
@@ -148,7 +149,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const identity = o.identity ?? `${os.hostname()}-${crypto.randomBytes(3).toString('hex')}`;
   const policies = new PolicyCache();
   const queue = new WorkQueue();
-  const metrics = createMetrics({ queueDepth: () => queue.len(), policiesManaged: () => policies.size() });
+  const states = new IntentStates();
+  const metrics = createMetrics({ queueDepth: () => queue.len(), policiesManaged: () => policies.size(), intents: states });
   const observe: ApiObserver = (verb, resource, code) => {
     metrics.apiRequests.inc({ verb, code });
     o.onApiRequest?.(verb, resource, code);
@@ -166,7 +168,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
     elect: o.leaderElect ? (cb) => elector(kube, o, identity, cb) : undefined,
   };
-  const { manager } = assemble(o, c, { policies, intents: queue });
+  const { manager } = assemble(o, c, { policies, intents: queue, states });
   await manager.start();
   return {
     metrics,

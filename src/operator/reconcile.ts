@@ -18,6 +18,7 @@ import type { EventObject } from '../kube/client';
 import { WriteReason } from './audit';
 import type { WriteCause } from './audit';
 import { statusEqual } from './conditions';
+import type { IntentStates } from './intent-states';
 import { parseKey } from './ownership';
 import { diff, isDrift, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
@@ -47,6 +48,8 @@ export interface Deps {
   readonly now: () => Date;
   readonly log: Logger;
   readonly onDriftCorrected?: (count: number) => void;
+  /** Where each intent's Ready state is kept for the per-intent metric (./intent-states.ts). */
+  readonly intents?: Pick<IntentStates, 'set' | 'delete'>;
 }
 
 export type ReconcileResult = 'reconciled' | 'gone' | 'invalid' | 'conflict' | 'dryrun';
@@ -65,7 +68,10 @@ export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome>
   if (!d.policies.hasSynced(namespace)) throw new NotSyncedError(namespace);
   const intent = await d.kube.getIntent(namespace, name);
   // Gone or going: kube-controller-manager's GC removes owned policies, the sweep catches the rest.
-  if (!intent || intent.metadata.deletionTimestamp) return { result: 'gone' };
+  if (!intent || intent.metadata.deletionTimestamp) {
+    d.intents?.delete(namespace, name);
+    return { result: 'gone' };
+  }
   try {
     const outcome = await act(intent, d.policies.owned(namespace, intent.metadata.uid ?? ''), d);
     await writeStatus(intent, outcome, d);
@@ -230,9 +236,11 @@ async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promis
 
 async function writeStatus(intent: SegmentationIntent, o: Outcome, d: Deps): Promise<void> {
   const next = nextStatus(intent.status, o, { now: d.now(), generation: intent.metadata.generation });
+  const ready = next.conditions?.find((c) => c.type === 'Ready');
+  if (ready) d.intents?.set({ namespace: intent.metadata.namespace ?? '', intent: intent.metadata.name ?? '', reason: ready.reason, ready: ready.status === 'True' });
   if (statusEqual(intent.status, next)) return;
   await d.kube.replaceIntentStatus(intent, next, cause(intent, WriteReason.StatusChanged, d));
-  d.log.debug('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, policies: next.policies?.length });
+  d.log.debug('status updated', { ready: ready?.reason, policies: next.policies?.length });
   const ev = transitionEvent(intent.status, next);
   if (ev) await emit(intent, ev, d);
 }
