@@ -8,6 +8,8 @@ export const Reason = {
   NameConflict: 'NameConflict',
   ApiError: 'ApiError',
   DryRun: 'DryRun',
+  /** Ready Unknown: a newer generation than the one Ready spoke of is being applied (set at a reconcile's start). */
+  Reconciling: 'Reconciling',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -15,7 +15,7 @@ import type { NetworkPolicy } from '../model/kubernetes';
 import { ApiError, isAlreadyExists, isConflict } from '../kube/errors';
 import { KIND_POLICY } from '../kube/client';
 import type { EventObject } from '../kube/client';
-import { WriteReason } from './audit';
+import { WriteReason, storedVersion } from './audit';
 import type { WriteCause } from './audit';
 import { statusEqual } from './conditions';
 import type { IntentStates } from './intent-states';
@@ -23,7 +23,7 @@ import { parseKey } from './ownership';
 import { diff, isDrift, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
 import { EventReason } from './reasons';
-import { nextStatus, transitionEvent } from './status';
+import { nextStatus, reconcilingStatus, transitionEvent } from './status';
 import type { Outcome, StatusEvent } from './status';
 import { NotSyncedError, livePolicyOf } from './store';
 import type { LivePolicy, PolicyReader } from './store';
@@ -72,8 +72,12 @@ export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome>
     d.intents?.delete(namespace, name);
     return { result: 'gone' };
   }
+  return reconcileIntent(await markReconciling(intent, d), d);
+}
+
+async function reconcileIntent(intent: SegmentationIntent, d: Deps): Promise<ReconcileOutcome> {
   try {
-    const outcome = await act(intent, d.policies.owned(namespace, intent.metadata.uid ?? ''), d);
+    const outcome = await act(intent, d.policies.owned(intent.metadata.namespace ?? '', intent.metadata.uid ?? ''), d);
     await writeStatus(intent, outcome, d);
     return resultOf(outcome);
   } catch (e) {
@@ -100,7 +104,7 @@ async function act(intent: SegmentationIntent, current: readonly LivePolicy[], d
   if (!validation.ok || !compiled.ok) {
     const issues = (compiled.ok ? [] : compiled.issues).map(formatIssue).join('; ');
     const kept = current.filter((p) => ownedBy(p, ref)).map(name);
-    return { kind: 'InvalidSpec', kept, issues, flows: intent.spec?.flows?.length ?? 0, workloads: intent.spec?.workloads?.length ?? 0 };
+    return { kind: 'InvalidSpec', kept, issues };
   }
   const plan = diff(compiled.policies, current, ref);
   const desiredNames = (p: Plan): string[] => [...p.unchanged, ...p.update.map((u) => name(u.desired)), ...p.create.map(name)];
@@ -232,6 +236,18 @@ async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promis
   await d.kube.createEvent({ involved: intent, ...e, now: d.now() }, cause(intent, WriteReason.EventRecorded, d)).catch((err: unknown) =>
     d.log.warn('could not record event', { reason: e.reason, error: String(err) }),
   );
+}
+
+/**
+ * A new generation while Ready says True (of the previous one): say Unknown/Reconciling before acting, so that
+ * `kubectl get` never shows Ready True for a spec that is not applied yet. One status write per spec change; the
+ * intent returned carries the resourceVersion it produced, for the final status write.
+ */
+async function markReconciling(intent: SegmentationIntent, d: Deps): Promise<SegmentationIntent> {
+  const marked = reconcilingStatus(intent.status, { now: d.now(), generation: intent.metadata.generation });
+  if (!marked) return intent;
+  const stored = await d.kube.replaceIntentStatus(intent, marked, cause(intent, WriteReason.StatusChanged, d));
+  return { ...intent, metadata: { ...intent.metadata, resourceVersion: storedVersion(stored) ?? intent.metadata.resourceVersion }, status: marked };
 }
 
 async function writeStatus(intent: SegmentationIntent, o: Outcome, d: Deps): Promise<void> {

@@ -45,6 +45,23 @@ describe('operator reconcile (FakeKube)', () => {
     assert.equal(k.writes, writes);
   });
 
+  it('on a new generation writes Ready Unknown/Reconciling before touching a policy, then Ready True', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await reconcile('shop/shop', deps(k));
+    const seen: string[] = [];
+    const replaceStatus = k.replaceIntentStatus.bind(k);
+    const createPolicy = k.createPolicy.bind(k);
+    k.replaceIntentStatus = async (i, st) => (seen.push(`status ${st.conditions?.find((c) => c.type === 'Ready')?.reason}`), replaceStatus(i, st));
+    k.createPolicy = async (p) => (seen.push(`create ${p.metadata.name}`), createPolicy(p));
+    const status = k.intents.get('shop/shop')?.status;
+    k.addIntent(spec(3), 2); // a spec edit: the apiserver keeps the status and bumps the generation
+    Object.assign(k.intents.get('shop/shop') ?? {}, { status });
+    await reconcile('shop/shop', deps(k));
+    assert.deepEqual(seen, ['status Reconciling', 'create shop.w2.ingress', 'status Reconciled']);
+    assert.equal(k.intents.get('shop/shop')?.status?.observedGeneration, 2);
+  });
+
   it('keeps every owned policy when the intent becomes invalid', async () => {
     const k = new FakeKube();
     k.addIntent(spec(3));
