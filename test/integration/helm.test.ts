@@ -75,6 +75,7 @@ describe('helm chart', function () {
     assert.ok(kubectlBin && fs.existsSync(kubectlBin), 'kubectl from scripts/control-plane build');
     const kustomized = normalised(objects(await run(kubectlBin, ['kustomize', path.join(REPO_ROOT, 'deploy')])));
     const charted = normalised(await template(['createNamespace=true']));
+    assert.ok(kustomized.size >= 10, `${kustomized.size} objects`);
     assert.deepEqual([...charted.keys()].sort(), [...kustomized.keys()].sort());
     for (const [id, o] of kustomized) assert.deepEqual(charted.get(id), o, id);
   });
