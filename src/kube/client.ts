@@ -106,14 +106,15 @@ export class Kube {
     );
   }
 
-  /** Replaces the status subresource, guarded by the intent's resourceVersion (409 if it changed meanwhile). */
-  async replaceIntentStatus(intent: SegmentationIntent, status: SegmentationIntentStatus): Promise<void> {
+  /** Replaces the status subresource, guarded by the intent's resourceVersion (409 if it changed meanwhile); returns the stored intent. */
+  async replaceIntentStatus(intent: SegmentationIntent, status: SegmentationIntentStatus): Promise<SegmentationIntent> {
     const { name = '', namespace = '', resourceVersion } = intent.metadata;
     const ctx: ApiErrorContext = { verb: 'update', kind: `${KIND_INTENT}/status`, namespace, name };
     const body = { apiVersion: intent.apiVersion, kind: intent.kind, metadata: { name, namespace, resourceVersion }, status };
-    await this.call(ctx, () =>
+    const stored = await this.call(ctx, () =>
       this.custom.replaceNamespacedCustomObjectStatus(GROUP, VERSION, namespace, PLURAL, name, body, undefined, FIELD_MANAGER),
     );
+    return plain<SegmentationIntent>(stored);
   }
 
   // -------------------------------------------------------------------- baselines (ClusterSegmentationIntents)

@@ -184,7 +184,7 @@ async function bounded<T>(items: readonly T[], limit: number, work: (item: T) =>
 async function applyPlan(b: ClusterSegmentationIntent, plan: BaselinePlan, w: World, d: BaselineDeps): Promise<string[]> {
   const found = new Map<string, Created>();
   await bounded([...plan.create.map((p) => ({ create: p })), ...plan.update.map((u) => ({ update: u }))], WRITE_CONCURRENCY, async (job) => {
-    if ('create' in job) found.set(qualified(job.create), await createOrSettle(job.create, (live) => w.owns(live), d.kube));
+    if ('create' in job) found.set(qualified(job.create), await createOrSettle(job.create, { owns: (live) => w.owns(live) }, d.kube));
     else await d.kube.replacePolicy(updateBody(job.update.desired, job.update.current));
   });
   await bounded(plan.delete, WRITE_CONCURRENCY, (p) => d.kube.deletePolicy(p));

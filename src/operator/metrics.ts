@@ -4,6 +4,7 @@
  */
 import * as http from 'http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IntentStates } from './intent-states';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -16,15 +17,31 @@ export interface Metrics {
   readonly leader: Gauge;
 }
 
+/** What netseg_build_info says: the running version, so that dashboards and alerts can tell rollouts apart. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly node: string;
+}
+
+export function buildInfo(): BuildInfo {
+  // dist/src/operator/metrics.js → the package's package.json, as the CLI's --version reads it.
+  const version = (require('../../../package.json') as { version?: string }).version ?? 'unknown';
+  return { version, node: process.version };
+}
+
 export interface MetricSources {
   queueDepth(): number;
   policiesManaged(): number;
+  /** The per-intent Ready states (./intent-states.ts); none on a replica that does not lead. */
+  readonly intents?: IntentStates;
 }
 
-export function createMetrics(src: MetricSources): Metrics {
+export function createMetrics(src: MetricSources, build: BuildInfo = buildInfo()): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const reg = { registers: [registry] };
+  new Gauge({ name: 'netseg_build_info', help: 'Always 1; the labels say which netseg and Node.js run.', labelNames: ['version', 'node'], ...reg }).set({ ...build }, 1);
+  if (src.intents) intentGauges(src.intents, reg);
   return {
     registry,
     reconcileTotal: new Counter({ name: 'netseg_reconcile_total', help: 'Reconciles by result.', labelNames: ['result'], ...reg }),
@@ -82,4 +99,32 @@ async function route(url: string, metrics: Metrics, health: Health): Promise<{ c
 
 function probe(ok: boolean): { code: number; type: string; body: string } {
   return { code: ok ? 200 : 503, type: 'text/plain', body: ok ? 'ok\n' : 'not ready\n' };
+}
+
+/**
+ * netseg_intent_ready{namespace,intent,reason}: 1 if Ready is True, else 0 (one series per intent, at most
+ * IntentStates.limit of them); netseg_intents{reason}: how many intents are in each Ready reason (all of them).
+ * Rebuilt at each scrape from the states, so a changed reason or a deleted intent leaves no stale series.
+ */
+function intentGauges(states: IntentStates, reg: { registers: Registry[] }): void {
+  new Gauge({
+    name: 'netseg_intent_ready',
+    help: `1 while the intent's Ready condition is True, else 0; reason is the Ready reason. One series per intent, for at most ${states.limit} intents.`,
+    labelNames: ['namespace', 'intent', 'reason'],
+    collect() {
+      this.reset();
+      for (const s of states.series()) this.set({ namespace: s.namespace, intent: s.intent, reason: s.reason }, s.ready ? 1 : 0);
+    },
+    ...reg,
+  });
+  new Gauge({
+    name: 'netseg_intents',
+    help: 'SegmentationIntents reconciled by this replica, by Ready reason.',
+    labelNames: ['reason'],
+    collect() {
+      this.reset();
+      for (const [reason, n] of states.countsByReason()) this.set({ reason }, n);
+    },
+    ...reg,
+  });
 }

@@ -27,6 +27,7 @@ import type { CacheScope } from './cache';
 import { Controller, inNamespaces, newlySeen, owner, self, specChanged, viaIndex } from './controller';
 import { OwnWrites, notEcho } from './echo';
 import { DEFAULT_ELECTION, LeaderElector } from './leader';
+import { IntentStates } from './intent-states';
 import type { ElectorCallbacks, ElectorOptions } from './leader';
 import { kubeLeaseStore } from './lease-store';
 import { Manager, periodic } from './manager';
@@ -102,17 +103,17 @@ export interface Assembled {
 }
 
 /** Wires the operator from its collaborators; `policies` and the controller's queue back the metrics' gauges. */
-export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies: PolicyCache; intents: Controller['queue'] }): Assembled {
+export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies: PolicyCache; intents: Controller['queue']; states?: IntentStates }): Assembled {
   const scope = scopeOf(o);
   const { policies } = parts;
   const log = o.log;
   const cache = new SharedCache(c.sourceFor, { log, timers: c.timers });
   const manager = new Manager({ log, metrics: c.metrics, serve: c.serve, elect: c.elect, onLostLeadership: o.onLostLeadership });
   const ownWrites = new OwnWrites();
-  const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) });
+  const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) }, log);
   const references = new IntentReferences();
   const objects = new ReferencedObjects();
-  const deps = { kube, policies, objects, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n) };
+  const deps = { kube, policies, objects, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n), intents: parts.states };
   const intents = new Controller('segmentationintent', cache, (key, l) => reconcile(key, { ...deps, log: l }), { log, metrics: c.metrics, workers: o.workers, queue: parts.intents });
 
   const namespaces = scope.kind === 'list' ? scope.namespaces : [undefined];
@@ -161,7 +162,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
 
   const unhealthyAfterMs = o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
   manager
-    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear()) })
+    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear(), parts.states?.clear()) })
     .add(intents)
     .add(baselines.controller)
     .add(periodic(resync, o.resyncMs, { log, timers: c.timers, failed: 'resync failed; sweep skipped' }))
@@ -173,7 +174,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const identity = o.identity ?? `${os.hostname()}-${crypto.randomBytes(3).toString('hex')}`;
   const policies = new PolicyCache();
   const queue = new WorkQueue();
-  const metrics = createMetrics({ queueDepth: () => queue.len(), policiesManaged: () => policies.size() });
+  const states = new IntentStates();
+  const metrics = createMetrics({ queueDepth: () => queue.len(), policiesManaged: () => policies.size(), intents: states });
   const observe: ApiObserver = (verb, resource, code) => {
     metrics.apiRequests.inc({ verb, code });
     o.onApiRequest?.(verb, resource, code);
@@ -191,7 +193,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
     elect: o.leaderElect ? (cb) => elector(kube, o, identity, cb) : undefined,
   };
-  const { manager } = assemble(o, c, { policies, intents: queue });
+  const { manager } = assemble(o, c, { policies, intents: queue, states });
   await manager.start();
   return {
     metrics,

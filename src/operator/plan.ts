@@ -71,8 +71,12 @@ function classify(d: NetworkPolicy, cur: LivePolicy, plan: { update: PolicyUpdat
     plan.unchanged.push(d.metadata.name ?? '');
     return;
   }
-  const sameIntent = cur.metadata.annotations?.[SPEC_HASH_ANNOTATION] === d.metadata.annotations?.[SPEC_HASH_ANNOTATION];
-  plan.update.push({ desired: d, current: cur, drift: sameIntent });
+  plan.update.push({ desired: d, current: cur, drift: isDrift(d, cur) });
+}
+
+/** Out of date although it carries the hash of the spec we want: someone edited it (else the intent changed). */
+export function isDrift(d: NetworkPolicy, cur: LivePolicy): boolean {
+  return cur.metadata.annotations?.[SPEC_HASH_ANNOTATION] === d.metadata.annotations?.[SPEC_HASH_ANNOTATION];
 }
 
 /**

@@ -10,6 +10,8 @@ export const Reason = {
   DryRun: 'DryRun',
   /** A Service, workload object or Ingress the intent names can't be resolved: what it owns is kept. */
   UnresolvedReference: 'UnresolvedReference',
+  /** Ready Unknown: a newer generation than the one Ready spoke of is being applied (set at a reconcile's start). */
+  Reconciling: 'Reconciling',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -16,12 +16,15 @@ import type { NetworkPolicy } from '../model/kubernetes';
 import { ApiError, isAlreadyExists, isConflict } from '../kube/errors';
 import { KIND_POLICY } from '../kube/client';
 import type { EventObject } from '../kube/client';
+import { WriteReason, storedVersion } from './audit';
+import type { WriteCause } from './audit';
 import { statusEqual } from './conditions';
+import type { IntentStates } from './intent-states';
 import { parseKey } from './ownership';
-import { diff, ownedBy, upToDate, updateBody } from './plan';
+import { diff, isDrift, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
 import { EventReason } from './reasons';
-import { nextStatus, transitionEvent, uncoveredEvent } from './status';
+import { nextStatus, reconcilingStatus, transitionEvent, uncoveredEvent } from './status';
 import type { Outcome, StatusEvent } from './status';
 import { NotSyncedError, livePolicyOf } from './store';
 import type { LivePolicy, PolicyReader } from './store';
@@ -31,11 +34,12 @@ export interface KubeApi {
   getIntent(namespace: string, name: string): Promise<SegmentationIntent | undefined>;
   /** One object straight from the apiserver: only to tell who holds a name a create found taken. */
   getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
-  createPolicy(p: NetworkPolicy): Promise<unknown>;
-  replacePolicy(p: NetworkPolicy): Promise<unknown>;
-  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
-  replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>): Promise<void>;
-  createEvent(e: EventObject): Promise<void>;
+  // Every write says why (./audit.ts): the write guard (./writes.ts) logs it with that reason.
+  createPolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
+  replacePolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
+  replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>, why: WriteCause): Promise<unknown>;
+  createEvent(e: EventObject, why: WriteCause): Promise<void>;
 }
 
 export interface Deps {
@@ -47,6 +51,8 @@ export interface Deps {
   readonly now: () => Date;
   readonly log: Logger;
   readonly onDriftCorrected?: (count: number) => void;
+  /** Where each intent's Ready state is kept for the per-intent metric (./intent-states.ts). */
+  readonly intents?: Pick<IntentStates, 'set' | 'delete'>;
 }
 
 export type ReconcileResult = 'reconciled' | 'gone' | 'invalid' | 'conflict' | 'dryrun';
@@ -65,9 +71,16 @@ export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome>
   if (!d.policies.hasSynced(namespace)) throw new NotSyncedError(namespace);
   const intent = await d.kube.getIntent(namespace, name);
   // Gone or going: kube-controller-manager's GC removes owned policies, the sweep catches the rest.
-  if (!intent || intent.metadata.deletionTimestamp) return { result: 'gone' };
+  if (!intent || intent.metadata.deletionTimestamp) {
+    d.intents?.delete(namespace, name);
+    return { result: 'gone' };
+  }
+  return reconcileIntent(await markReconciling(intent, d), d);
+}
+
+async function reconcileIntent(intent: SegmentationIntent, d: Deps): Promise<ReconcileOutcome> {
   try {
-    const outcome = await act(intent, d.policies.owned(namespace, intent.metadata.uid ?? ''), d);
+    const outcome = await act(intent, d.policies.owned(intent.metadata.namespace ?? '', intent.metadata.uid ?? ''), d);
     await writeStatus(intent, outcome, d);
     return resultOf(outcome);
   } catch (e) {
@@ -81,6 +94,11 @@ function refOf(intent: SegmentationIntent): IntentRef {
   return { name, namespace, uid };
 }
 
+/** The audit cause of a write for this intent, logged with this reconcile's logger (key, reconcileId). */
+function cause(intent: SegmentationIntent, reason: WriteReason, d: Deps): WriteCause {
+  return { reason, intent: refOf(intent), log: d.log };
+}
+
 async function act(intent: SegmentationIntent, current: readonly LivePolicy[], d: Deps): Promise<Outcome> {
   const ref = refOf(intent);
   const counts = { flows: intent.spec?.flows?.length ?? 0, workloads: intent.spec?.workloads?.length ?? 0 };
@@ -88,13 +106,13 @@ async function act(intent: SegmentationIntent, current: readonly LivePolicy[], d
   const checked = checkIntent(intent);
   // A reference that does not resolve keeps what the intent owns, like an invalid spec, under its own reason.
   const resolved = checked.ok ? resolveIntent(checked.intent, d.objects) : checked;
-  if (checked.ok && !resolved.ok) return { kind: 'UnresolvedReference', kept: kept(), issues: resolved.issues.map(formatIssue).join('; '), ...counts };
+  if (checked.ok && !resolved.ok) return { kind: 'UnresolvedReference', kept: kept(), issues: resolved.issues.map(formatIssue).join('; ') };
   const validation = resolved;
   // Over the compile budget counts as invalid: refused before anything is written, what it owns is kept.
   const compiled = validation.ok ? compileChecked(validation.intent) : validation;
   if (!validation.ok || !compiled.ok) {
     const issues = (compiled.ok ? [] : compiled.issues).map(formatIssue).join('; ');
-    return { kind: 'InvalidSpec', kept: kept(), issues, ...counts };
+    return { kind: 'InvalidSpec', kept: kept(), issues };
   }
   const uncoveredBackends = validation.uncoveredBackends;
   const plan = diff(compiled.policies, current, ref);
@@ -146,9 +164,13 @@ async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string
   const found = new Map<string, Created>();
   const deleted = new Set<string>();
   const ref = refOf(intent);
-  const create = async (p: NetworkPolicy): Promise<void> => void found.set(name(p), await createOrSettle(p, (live) => ownedBy(live, ref), d.kube));
-  const update = async (u: Plan['update'][number]): Promise<void> => void (await d.kube.replacePolicy(updateBody(u.desired, u.current)));
-  const remove = async (p: LivePolicy): Promise<void> => void (await d.kube.deletePolicy(p), deleted.add(name(p)));
+  const had = hadForThisGeneration(intent, valid);
+  const why = (r: WriteReason): WriteCause => cause(intent, r, d);
+  const create = async (p: NetworkPolicy): Promise<void> =>
+    void found.set(name(p), await createOrSettle(p, { owns: (live) => ownedBy(live, ref), why: why(had.has(name(p)) ? WriteReason.DriftRestored : WriteReason.Created) }, d.kube));
+  const update = async (u: Plan['update'][number]): Promise<void> =>
+    void (await d.kube.replacePolicy(updateBody(u.desired, u.current), why(u.drift ? WriteReason.DriftRestored : WriteReason.IntentChanged)));
+  const remove = async (p: LivePolicy): Promise<void> => void (await d.kube.deletePolicy(p, why(WriteReason.IntentChanged)), deleted.add(name(p)));
   try {
     await settleAll([...plan.create.map(create), ...plan.update.map(update)]);
     await settleAll(plan.delete.map(remove));
@@ -158,25 +180,32 @@ async function applyPlan(plan: Plan, input: ApplyInput, d: Deps): Promise<string
     throw new PartialApplyError(e, existing.sort());
   }
   const created = plan.create.map(name).filter((n) => found.get(n) === 'created');
-  await emitActionEvents(intent, { created, plan, restored: restoredNames(intent, valid, created) }, d);
+  await emitActionEvents(intent, { created, plan, restored: created.filter((n) => had.has(n)) }, d);
   return plan.create.map(name).filter((n) => found.get(n) === 'clash');
 }
 
 /** What a create did: made the object, found it already ours, or found a name held by something else. */
 export type Created = 'created' | 'ours' | 'clash';
 
-/** The policy writes a create needs to settle a taken name. */
-export type PolicyWrites = Pick<KubeApi, 'createPolicy' | 'getPolicy' | 'replacePolicy'>;
+/** The policy writes a create needs to settle a taken name (an intent's guarded writes, or a baseline's). */
+export interface PolicyWrites {
+  getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
+  createPolicy(p: NetworkPolicy, why?: WriteCause): Promise<unknown>;
+  replacePolicy(p: NetworkPolicy, why?: WriteCause): Promise<unknown>;
+}
 
-/** `owns`: the owner's ownership predicate (an intent's or a baseline's), applied to the object found. */
-export async function createOrSettle(p: NetworkPolicy, owns: (live: NetworkPolicy) => boolean, kube: PolicyWrites): Promise<Created> {
+/**
+ * `owns`: the owner's ownership predicate (an intent's or a baseline's), applied to the object found; `why`: the
+ * audit cause of the create (and of a settling update, as drift or an intent change), when the writer logs one.
+ */
+export async function createOrSettle(p: NetworkPolicy, w: { owns: (live: NetworkPolicy) => boolean; why?: WriteCause }, kube: PolicyWrites): Promise<Created> {
   try {
-    await kube.createPolicy(p);
+    await kube.createPolicy(p, w.why);
     return 'created';
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
   }
-  return settleExisting(p, owns, kube);
+  return settleExisting(p, w, kube);
 }
 
 /**
@@ -185,16 +214,19 @@ export async function createOrSettle(p: NetworkPolicy, owns: (live: NetworkPolic
  * Ours → brought up to date if needed (a PUT guarded by the resourceVersion just read); anything else → a
  * conflict, left untouched; gone meanwhile → a 409 so the key is retried.
  */
-async function settleExisting(p: NetworkPolicy, owns: (live: NetworkPolicy) => boolean, kube: PolicyWrites): Promise<Created> {
+async function settleExisting(p: NetworkPolicy, w: { owns: (live: NetworkPolicy) => boolean; why?: WriteCause }, kube: PolicyWrites): Promise<Created> {
   const namespace = p.metadata.namespace ?? '';
   const live = await kube.getPolicy(namespace, name(p));
   if (!live) {
     const ctx = { verb: 'create' as const, kind: KIND_POLICY, namespace, name: name(p) };
     throw new ApiError(409, 'Conflict', ctx, { detail: 'the name was taken, then freed again: retry' });
   }
-  if (!owns(live)) return 'clash';
+  if (!w.owns(live)) return 'clash';
   const current = livePolicyOf(live);
-  if (!upToDate(p, current)) await kube.replacePolicy(updateBody(p, current));
+  if (!upToDate(p, current)) {
+    const reason = isDrift(p, current) ? WriteReason.DriftRestored : WriteReason.IntentChanged;
+    await kube.replacePolicy(updateBody(p, current), w.why ? { ...w.why, reason } : undefined);
+  }
   return 'ours';
 }
 
@@ -205,12 +237,10 @@ export async function settleAll(work: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** Created again although the status says we already had it for this generation: someone deleted it. */
-function restoredNames(intent: SegmentationIntent, valid: ValidIntent, created: string[]): string[] {
+/** What the status says we had for this generation: one of these created again was deleted by someone. */
+function hadForThisGeneration(intent: SegmentationIntent, valid: ValidIntent): ReadonlySet<string> {
   const st = intent.status;
-  if (!st || st.observedGeneration !== valid.generation) return [];
-  const had = new Set(st.policies ?? []);
-  return created.filter((n) => had.has(n));
+  return new Set(st && st.observedGeneration === valid.generation ? (st.policies ?? []) : []);
 }
 
 async function emitActionEvents(intent: SegmentationIntent, a: { created: string[]; plan: Plan; restored: string[] }, d: Deps): Promise<void> {
@@ -227,16 +257,30 @@ async function emitActionEvents(intent: SegmentationIntent, a: { created: string
 
 /** Events are best-effort, as client-go's recorder makes them: a failed Event never fails a reconcile. */
 async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promise<void> {
-  await d.kube.createEvent({ involved: intent, ...e, now: d.now() }).catch((err: unknown) =>
+  await d.kube.createEvent({ involved: intent, ...e, now: d.now() }, cause(intent, WriteReason.EventRecorded, d)).catch((err: unknown) =>
     d.log.warn('could not record event', { reason: e.reason, error: String(err) }),
   );
 }
 
+/**
+ * A new generation while Ready says True (of the previous one): say Unknown/Reconciling before acting, so that
+ * `kubectl get` never shows Ready True for a spec that is not applied yet. One status write per spec change; the
+ * intent returned carries the resourceVersion it produced, for the final status write.
+ */
+async function markReconciling(intent: SegmentationIntent, d: Deps): Promise<SegmentationIntent> {
+  const marked = reconcilingStatus(intent.status, { now: d.now(), generation: intent.metadata.generation });
+  if (!marked) return intent;
+  const stored = await d.kube.replaceIntentStatus(intent, marked, cause(intent, WriteReason.StatusChanged, d));
+  return { ...intent, metadata: { ...intent.metadata, resourceVersion: storedVersion(stored) ?? intent.metadata.resourceVersion }, status: marked };
+}
+
 async function writeStatus(intent: SegmentationIntent, o: Outcome, d: Deps): Promise<void> {
   const next = nextStatus(intent.status, o, { now: d.now(), generation: intent.metadata.generation });
+  const ready = next.conditions?.find((c) => c.type === 'Ready');
+  if (ready) d.intents?.set({ namespace: intent.metadata.namespace ?? '', intent: intent.metadata.name ?? '', reason: ready.reason, ready: ready.status === 'True' });
   if (statusEqual(intent.status, next)) return;
-  await d.kube.replaceIntentStatus(intent, next);
-  d.log.info('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, policies: next.policies?.length });
+  await d.kube.replaceIntentStatus(intent, next, cause(intent, WriteReason.StatusChanged, d));
+  d.log.debug('status updated', { ready: ready?.reason, policies: next.policies?.length });
   const ev = transitionEvent(intent.status, next);
   if (ev) await emit(intent, ev, d);
   const uncovered = uncoveredEvent(intent.status, next);

@@ -16,9 +16,9 @@ interface Resolved {
 export type Outcome =
   | ({ readonly kind: 'Reconciled'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number } & Resolved)
   | ({ readonly kind: 'DryRun'; readonly policies: readonly string[]; readonly conflicts: readonly string[]; readonly flows: number; readonly workloads: number; readonly wouldChange: string } & Resolved)
-  | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number; readonly workloads: number }
+  | { readonly kind: 'InvalidSpec'; readonly kept: readonly string[]; readonly issues: string }
   /** A reference did not resolve (object missing, no selector, port not on the Service): what it owns is kept. */
-  | { readonly kind: 'UnresolvedReference'; readonly kept: readonly string[]; readonly issues: string; readonly flows: number; readonly workloads: number }
+  | { readonly kind: 'UnresolvedReference'; readonly kept: readonly string[]; readonly issues: string }
   /** `existing`: what the intent owns after a write failed part-way, when known; else the last status stands. */
   | { readonly kind: 'ApiError'; readonly message: string; readonly existing?: readonly string[] };
 
@@ -75,9 +75,24 @@ function policiesOf(o: Outcome, prev: SegmentationIntentStatus | undefined): str
   }
 }
 
-/** The flow and workload counts (printer columns): an API error knows nothing new, so it keeps the last ones. */
+/**
+ * The flow and workload counts (printer columns) say what the policies in place enforce: an invalid spec changes
+ * nothing in the cluster and an API error knows nothing new, so both keep the last ones (0 if nothing ever applied).
+ */
 function countsOf(o: Outcome, prev: SegmentationIntentStatus | undefined): { flows: number; workloads: number } {
-  return o.kind === 'ApiError' ? { flows: prev?.flows ?? 0, workloads: prev?.workloads ?? 0 } : { flows: o.flows, workloads: o.workloads };
+  return o.kind === 'ApiError' || o.kind === 'InvalidSpec' || o.kind === 'UnresolvedReference' ? { flows: prev?.flows ?? 0, workloads: prev?.workloads ?? 0 } : { flows: o.flows, workloads: o.workloads };
+}
+
+/**
+ * Ready as it must read while a newer generation is being applied: Unknown, Reconciling. Only needed when Ready
+ * is True for an older generation (a False one already says "not there"); undefined otherwise. Degraded and
+ * the rest stay: the policies in place are still those of the generation Ready spoke of.
+ */
+export function reconcilingStatus(prev: SegmentationIntentStatus | undefined, at: { now: Date; generation?: number }): SegmentationIntentStatus | undefined {
+  const ready = findCondition(prev?.conditions, ConditionType.Ready);
+  if (!prev || ready?.status !== 'True' || at.generation === undefined || prev.observedGeneration === at.generation) return undefined;
+  const message = `applying generation ${at.generation}; the policies of generation ${prev.observedGeneration ?? '?'} stay in place until then`;
+  return { ...prev, conditions: setCondition(prev.conditions, { type: ConditionType.Ready, status: 'Unknown', reason: Reason.Reconciling, message }, { now: at.now, generation: prev.observedGeneration }) };
 }
 
 /** Known only when the intent resolved; otherwise the last list stands (its Ingresses may not have changed). */

@@ -11,13 +11,15 @@
 import type { Logger } from 'winston';
 import type { SegmentationIntent } from '../intent/types';
 import type { NetworkPolicy } from '../model/kubernetes';
-import { INTENT_LABEL, MANAGED_SELECTOR, objectKey } from './ownership';
+import { WriteReason } from './audit';
+import type { WriteCause } from './audit';
+import { MANAGED_SELECTOR, controllerUid, objectKey, ownerKey, parseKey } from './ownership';
 import { orphans } from './plan';
 
 export interface SweepApi {
   listIntents(namespace?: string): Promise<SegmentationIntent[]>;
   listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]>;
-  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
 }
 
 /** Returns the number of orphans deleted. `namespaces`: undefined entry = cluster-wide. */
@@ -31,9 +33,12 @@ export async function resyncAndSweep(
   for (const i of intents) h.enqueue(objectKey(i));
   const live = intents.map((i) => ({ namespace: i.metadata.namespace ?? '', name: i.metadata.name ?? '', uid: i.metadata.uid ?? '' }));
   const doomed = orphans(managed, live);
-  for (const p of doomed) {
-    await api.deletePolicy(p);
-    h.log.info('swept orphaned policy', { namespace: p.metadata.namespace, name: p.metadata.name, intent: p.metadata.labels?.[INTENT_LABEL] });
-  }
+  for (const p of doomed) await api.deletePolicy(p, orphanCause(p, h.log));
   return doomed.length;
+}
+
+/** An orphan's intent, for the audit line: its former controller (name and uid from the ownerReference). */
+function orphanCause(p: NetworkPolicy, log: Logger): WriteCause {
+  const intent = { ...parseKey(ownerKey(p) ?? `${p.metadata.namespace ?? ''}/`), uid: controllerUid(p) };
+  return { reason: WriteReason.OrphanSwept, intent, log };
 }

@@ -1,13 +1,17 @@
 /**
- * The write side of the operator's API access, as reconcile and the sweep see it:
+ * The write side of the operator's API access, as reconcile and the sweep see it; every write passes here:
  *  - only the leader writes: each write checks, so a reconcile in flight when the lease is lost writes nothing more;
- *  - policy writes are remembered (./echo.ts) so that their watch echo enqueues nothing.
+ *  - policy writes are remembered (./echo.ts) so that their watch echo enqueues nothing;
+ *  - every write sent is logged (./audit.ts), with the reason its caller gives, succeeded or failed.
  */
+import type { Logger } from 'winston';
 import type { NetworkPolicy } from '../model/kubernetes';
 import type { Kube } from '../kube/client';
 import { KIND_INTENT, KIND_POLICY } from '../kube/client';
 import type { Verb } from '../kube/errors';
 import { ApiError } from '../kube/errors';
+import { auditRecord, logWrite, storedVersion } from './audit';
+import type { WriteCause, WriteTarget } from './audit';
 import type { OwnWrites } from './echo';
 import { ownerKey } from './ownership';
 import type { KubeApi } from './reconcile';
@@ -46,21 +50,42 @@ export function leaderOnly(leading: () => boolean) {
     };
 }
 
-export function guardWrites(kube: OperatorKube, leading: () => boolean, own: EchoFilter): KubeApi {
-  const guard = leaderOnly(leading);
+function target(verb: WriteTarget['verb'], kind: string, o: { readonly metadata: { readonly namespace?: string; readonly name?: string } }): WriteTarget {
+  return { verb, kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' };
+}
+
+/** What the intents' guarded writes call (the baseline controller guards its own: ./baseline-controller.ts). */
+type IntentKube = Pick<OperatorKube, 'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent'>;
+
+export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoFilter, log: Logger): KubeApi {
+  /** Leader check, the write, its audit line; `version` says which resourceVersion the record carries. */
+  const write = async <T>(t: WriteTarget, why: WriteCause, f: () => Promise<T>, version: (r: T) => string | undefined): Promise<T> => {
+    if (!leading()) throw new ApiError(0, 'NotLeader', { verb: t.verb, kind: t.kind }, { detail: 'this replica does not hold the leader lease' });
+    const out = why.log ?? log;
+    try {
+      const r = await f();
+      logWrite(out, auditRecord(t, why, { resourceVersion: version(r) }));
+      return r;
+    } catch (e) {
+      logWrite(out, auditRecord(t, why, { error: e }));
+      throw e;
+    }
+  };
   return {
     getIntent: (ns, n) => kube.getIntent(ns, n),
     getPolicy: (ns, n) => kube.getPolicy(ns, n),
-    createPolicy: guard('create', KIND_POLICY, (p: NetworkPolicy) => tracked(p, own, () => kube.createPolicy(p))),
-    replacePolicy: guard('update', KIND_POLICY, (p: NetworkPolicy) => tracked(p, own, () => kube.replacePolicy(p))),
-    deletePolicy: guard('delete', KIND_POLICY, (p) => kube.deletePolicy(p)),
-    replaceIntentStatus: guard('update', KIND_INTENT, (i, s) => kube.replaceIntentStatus(i, s)),
-    createEvent: guard('create', 'Event', (e) => kube.createEvent(e)),
+    createPolicy: (p, why) => write(target('create', KIND_POLICY, p), why, () => tracked(p, own, () => kube.createPolicy(p)), storedVersion),
+    replacePolicy: (p, why) => write(target('update', KIND_POLICY, p), why, () => tracked(p, own, () => kube.replacePolicy(p)), storedVersion),
+    // A delete answers with a Status, not the object: the record carries the version that was deleted.
+    deletePolicy: (p, why) => write(target('delete', KIND_POLICY, p), why, () => kube.deletePolicy(p), () => p.metadata.resourceVersion),
+    replaceIntentStatus: (i, s, why) => write(target('update', `${KIND_INTENT}/status`, i), why, () => kube.replaceIntentStatus(i, s), storedVersion),
+    // The Event's own name is generated in src/kube: the record names the intent it is about.
+    createEvent: (e, why) => write(target('create', 'Event', e.involved), why, () => kube.createEvent(e), () => undefined),
   };
 }
 
-/** A policy write whose watch echo will be recognised (./echo.ts). */
-export async function tracked(p: NetworkPolicy, own: EchoFilter, write: () => Promise<NetworkPolicy>): Promise<void> {
+/** A policy write whose watch echo will be recognised (./echo.ts); returns the object as stored. */
+export async function tracked(p: NetworkPolicy, own: EchoFilter, write: () => Promise<NetworkPolicy>): Promise<NetworkPolicy | undefined> {
   let stored: NetworkPolicy | undefined;
   own.writes.begin(p);
   try {
@@ -69,4 +94,5 @@ export async function tracked(p: NetworkPolicy, own: EchoFilter, write: () => Pr
     const key = own.writes.end(p, stored) ? (own.keyOf ?? ownerKey)(p) : undefined;
     if (key) own.enqueue(key);
   }
+  return stored;
 }

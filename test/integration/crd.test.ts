@@ -204,7 +204,7 @@ describe('the SegmentationIntent CRD on the real apiserver', function () {
     }
   });
 
-  it('prints the Enforcement, Workloads, Flows, Ready and Age columns', async () => {
+  it('prints the Enforcement, Workloads, Flows, Ready, Reason and Age columns (Generation, Observed with -o wide)', async () => {
     const body = inNamespace(intentWith(baseSpec(), 'columns'), ns.name);
     await createIntent(body);
     await custom.replaceNamespacedCustomObjectStatus(GROUP, VERSION, ns.name, PLURAL, 'columns', {
@@ -217,8 +217,11 @@ describe('the SegmentationIntent CRD on the real apiserver', function () {
     });
     const out = await kubectl(cluster, ['get', 'si', 'columns', '-n', ns.name]);
     const [header, row] = out.trim().split('\n');
-    assert.deepEqual(header?.split(/\s+/), ['NAME', 'ENFORCEMENT', 'WORKLOADS', 'FLOWS', 'READY', 'AGE']);
-    assert.match(row ?? '', /^columns\s+Enforce\s+2\s+3\s+True\s+\S+$/);
+    assert.deepEqual(header?.split(/\s+/), ['NAME', 'ENFORCEMENT', 'WORKLOADS', 'FLOWS', 'READY', 'REASON', 'AGE']);
+    assert.match(row ?? '', /^columns\s+Enforce\s+2\s+3\s+True\s+Applied\s+\S+$/);
+    const wide = (await kubectl(cluster, ['get', 'si', 'columns', '-n', ns.name, '-o', 'wide'])).trim().split('\n');
+    assert.deepEqual(wide[0]?.split(/\s+/), ['NAME', 'ENFORCEMENT', 'WORKLOADS', 'FLOWS', 'READY', 'REASON', 'GENERATION', 'OBSERVED', 'AGE']);
+    assert.match(wide[1] ?? '', /^columns\s+Enforce\s+2\s+3\s+True\s+Applied\s+1\s+\d+s$/, `Generation 1, Observed empty (never reconciled):\n${wide.join('\n')}`);
   });
 
   it('explains spec.flows with the reference text', async () => {

@@ -31,7 +31,7 @@ const crd = parse(fs.readFileSync(CRD_FILE, 'utf8')) as {
       served: boolean;
       storage: boolean;
       subresources: { status?: object };
-      additionalPrinterColumns: { name: string; jsonPath: string }[];
+      additionalPrinterColumns: { name: string; jsonPath: string; priority?: number }[];
       schema: { openAPIV3Schema: Schema };
     }[];
   };
@@ -114,15 +114,18 @@ describe('the SegmentationIntent CRD', () => {
     assert.deepEqual(c['x-kubernetes-list-map-keys'], ['type']);
   });
 
-  it('prints Enforcement, Workloads, Flows, Ready and Age', () => {
+  it('prints Enforcement, Workloads, Flows, Ready, Reason and Age (Generation and Observed with -o wide)', () => {
     assert.deepEqual(
-      version?.additionalPrinterColumns.map((c) => [c.name, c.jsonPath]),
+      version?.additionalPrinterColumns.map((c) => [c.name, c.jsonPath, c.priority ?? 0]),
       [
-        ['Enforcement', '.spec.enforcement'],
-        ['Workloads', '.status.workloads'],
-        ['Flows', '.status.flows'],
-        ['Ready', '.status.conditions[?(@.type=="Ready")].status'],
-        ['Age', '.metadata.creationTimestamp'],
+        ['Enforcement', '.spec.enforcement', 0],
+        ['Workloads', '.status.workloads', 0],
+        ['Flows', '.status.flows', 0],
+        ['Ready', '.status.conditions[?(@.type=="Ready")].status', 0],
+        ['Reason', '.status.conditions[?(@.type=="Ready")].reason', 0],
+        ['Generation', '.metadata.generation', 1],
+        ['Observed', '.status.observedGeneration', 1],
+        ['Age', '.metadata.creationTimestamp', 0],
       ],
     );
   });

@@ -1,7 +1,7 @@
 /** The pure condition helper and the status/event decisions built on it. */
 import { strict as assert } from 'assert';
 import { setCondition, statusEqual } from '../../src/operator/conditions';
-import { nextStatus, transitionEvent } from '../../src/operator/status';
+import { nextStatus, reconcilingStatus, transitionEvent } from '../../src/operator/status';
 import type { Outcome } from '../../src/operator/status';
 import { Reason } from '../../src/operator/reasons';
 
@@ -63,13 +63,35 @@ describe('operator status', () => {
   });
 
   it('says Ready=False InvalidSpec, Degraded=True, and lists the policies kept', () => {
-    const s = nextStatus(undefined, { kind: 'InvalidSpec', kept: ['p'], issues: 'spec.peers[0].ipBlock.cidr: bad', flows: 1, workloads: 2 }, { now: t0, generation: 2 });
+    const s = nextStatus(undefined, { kind: 'InvalidSpec', kept: ['p'], issues: 'spec.peers[0].ipBlock.cidr: bad' }, { now: t0, generation: 2 });
     const ready = s.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'False');
     assert.equal(ready?.reason, Reason.InvalidSpec);
     assert.equal(s.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
     assert.deepEqual(s.policies, ['p']);
     assert.equal(transitionEvent(undefined, s)?.type, 'Warning');
+  });
+
+  it('an invalid spec shows the counts of what the policies in place enforce, not of the spec refused', () => {
+    const applied = nextStatus(undefined, { kind: 'Reconciled', policies: ['a'], conflicts: [], flows: 4, workloads: 3 }, { now: t0, generation: 1 });
+    const invalid = nextStatus(applied, { kind: 'InvalidSpec', kept: ['a'], issues: 'x' }, { now: t1, generation: 2 });
+    assert.deepEqual([invalid.flows, invalid.workloads], [4, 3]);
+    const never = nextStatus(undefined, { kind: 'InvalidSpec', kept: [], issues: 'x' }, { now: t1, generation: 1 });
+    assert.deepEqual([never.flows, never.workloads], [0, 0], 'nothing ever applied enforces nothing');
+  });
+
+  it('Ready reads Unknown/Reconciling, not True, while a newer generation is applied; only when it read True', () => {
+    const applied = nextStatus(undefined, ok, { now: t0, generation: 1 });
+    assert.equal(reconcilingStatus(applied, { now: t1, generation: 1 }), undefined, 'same generation: nothing to say');
+    const marked = reconcilingStatus(applied, { now: t1, generation: 2 });
+    const ready = marked?.conditions?.find((c) => c.type === 'Ready');
+    assert.deepEqual([ready?.status, ready?.reason], ['Unknown', Reason.Reconciling]);
+    assert.match(ready?.message ?? '', /generation 2.*generation 1/);
+    assert.equal(marked?.observedGeneration, 1, 'the status still speaks of generation 1');
+    assert.deepEqual(marked?.policies, applied.policies);
+    assert.equal(transitionEvent(applied, nextStatus(marked, ok, { now: t1, generation: 2 })), undefined, 'no Warning for passing through Reconciling');
+    const invalid = nextStatus(applied, { kind: 'InvalidSpec', kept: ['a'], issues: 'x' }, { now: t1, generation: 2 });
+    assert.equal(reconcilingStatus(invalid, { now: t1, generation: 3 }), undefined, 'Ready False already says not applied');
   });
 
   it('raises a NameConflict on both conditions when a desired name is taken', () => {
