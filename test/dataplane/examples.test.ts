@@ -76,6 +76,8 @@ describe('data plane: the examples, applied through the operator, filtered by ku
   const namespaces = objects.filter((o) => o.kind === 'Namespace');
   const pods = objects.filter((o) => o.kind === 'Pod');
   const intents = objects.filter((o) => o.kind === 'SegmentationIntent') as unknown as SegmentationIntent[];
+  // What the intents reference (Services, the StatefulSet, the Ingress): applied with the pods, as in a cluster.
+  const referenced = objects.filter((o) => !['Namespace', 'Pod', 'SegmentationIntent'].includes(o.kind ?? ''));
   const podRefs = pods.map((p) => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '' }));
   const matrix = matrixQueries(pods);
 
@@ -85,6 +87,7 @@ describe('data plane: the examples, applied through the operator, filtered by ku
     await removeNamespaces(dp, nsNames, podRefs.filter((p) => p.namespace === 'kube-system'));
     await applyObjects(dp, namespaces);
     await applyObjects(dp, pods);
+    await applyObjects(dp, referenced);
     await waitRunning(dp, podRefs);
   });
 
