@@ -47,7 +47,8 @@ describe('Argo CD app-of-apps (deploy/argocd)', () => {
 
   it('the operator Application installs the CRD before the operator (wave -1 in deploy/)', async () => {
     const objs = await kustomize(path.join(REPO_ROOT, 'deploy'));
-    const crd = objs.find((o) => o.kind === 'CustomResourceDefinition');
-    assert.equal(crd?.metadata.annotations?.['argocd.argoproj.io/sync-wave'], '-1');
+    const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
+    assert.equal(crds.length, 2, 'SegmentationIntent and ClusterSegmentationIntent');
+    for (const crd of crds) assert.equal(crd.metadata.annotations?.['argocd.argoproj.io/sync-wave'], '-1', crd.metadata.name);
   });
 });

@@ -36,7 +36,7 @@ describe('npm pack: the CLI tarball installs globally and runs', function () {
     const netseg = path.join(prefix, 'bin', 'netseg');
     assert.match(await run(netseg, ['--help']), /Usage: netseg/);
     const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    assert.equal((await run(netseg, ['--version'])).trim(), version);
+    assert.equal((await run(netseg, ['--version'])).trim().split('\n')[0], `netseg ${version}`);
     assert.match(await run(netseg, ['render', '-f', path.join(REPO_ROOT, 'examples', 'shop', 'intent.yaml')]), /kind: NetworkPolicy/);
   });
 });
