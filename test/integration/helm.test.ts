@@ -123,7 +123,7 @@ describe('helm chart', function () {
       try {
         // The test cluster already has the CRD and may have the cluster-wide RBAC from other tests: let this
         // release adopt them, as a kustomize → Helm migration does (docs/install.md).
-        for (const kind of ['crd/segmentationintents.netseg.io', 'clusterrole/netseg-operator', 'clusterrolebinding/netseg-operator']) {
+        for (const kind of ['crd/segmentationintents.netseg.io', 'crd/clustersegmentationintents.netseg.io', 'clusterrole/netseg-operator', 'clusterrolebinding/netseg-operator']) {
           const exists = await kubectl(cluster, ['get', kind, '--ignore-not-found', '-o', 'name']);
           if (!exists.trim()) continue;
           await kubectl(cluster, ['label', '--overwrite', kind, 'app.kubernetes.io/managed-by=Helm']);
