@@ -37,6 +37,6 @@ describe('npm pack: the CLI tarball installs globally and runs', function () {
     assert.match(await run(netseg, ['--help']), /Usage: netseg/);
     const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     assert.equal((await run(netseg, ['--version'])).trim().split('\n')[0], `netseg ${version}`);
-    assert.match(await run(netseg, ['render', '-f', path.join(REPO_ROOT, 'examples', 'shop', 'intent.yaml')]), /kind: NetworkPolicy/);
+    assert.match(await run(netseg, ['render', '-f', path.join(REPO_ROOT, 'examples', 'shop')]), /kind: NetworkPolicy/);
   });
 });
