@@ -9,6 +9,7 @@
  * denied flow stays open). Used by test/dataplane/window.test.ts (asserts 0 violations) and
  * bench/dataplane-window.bench.ts (writes the figures).
  */
+import { seededRandom } from '../../bench/lib';
 import type { SegmentationIntent } from '../../src/intent/types';
 import type { KubeObject } from '../../src/model/kubernetes';
 import { eventually } from '../integration/cluster';
@@ -51,17 +52,6 @@ type Flow = `${number}->${number}`;
 interface Version {
   readonly names: readonly string[];
   readonly flows: ReadonlySet<Flow>;
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function spec(v: Version): SegmentationIntent['spec'] {
@@ -179,7 +169,7 @@ class Window {
 
 export async function measureWindow(dp: DataPlane, o: WindowOptions): Promise<WindowResult> {
   const log = o.log ?? (() => undefined);
-  const rnd = random(o.seed ?? 12);
+  const rnd = seededRandom(o.seed ?? 12);
   const view = new ClusterView(dp.cluster.kc);
   await removeNamespaces(dp, [WINDOW_NAMESPACE]);
   await applyObjects(dp, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: WINDOW_NAMESPACE } } as KubeObject, ...pods()]);
