@@ -14,7 +14,7 @@ import { eventually } from '../integration/cluster';
 import { ClusterView, readyOf, runOperator } from '../integration/operator.support';
 import type { CountedOperator } from '../integration/operator.support';
 import { type DataPlane, applyObjects, differences, exampleObjects, matrixQueries, reachOf, removeNamespaces, useDataPlane, waitRunning } from './harness';
-import type { Query } from './probe';
+import { type Expect, allow, deny, mismatches } from './expect';
 
 const ING = 'ingress-nginx/ingress-nginx-controller-6b7c9';
 const FRONTEND = 'shop/frontend-7d9f8';
@@ -28,9 +28,6 @@ const COREDNS = 'kube-system/coredns-5d78c-x2p4q';
 const BILL_API = 'billing/billing-api-8f6d4';
 const WORKER = 'billing/invoice-worker-2kq7n';
 
-type Expect = Query & { readonly allowed: boolean; readonly why: string };
-const allow = (from: string, to: string, port: number, why: string, protocol: 'TCP' | 'UDP' = 'TCP'): Expect => ({ from, to, port, protocol, allowed: true, why });
-const deny = (from: string, to: string, port: number, why: string, protocol: 'TCP' | 'UDP' = 'TCP'): Expect => ({ from, to, port, protocol, allowed: false, why });
 
 /** What each example's intent means, flow by flow, and the neighbours it must keep out. */
 const EXPECTED: readonly Expect[] = [
@@ -115,10 +112,7 @@ describe('data plane: the examples, applied through the operator, filtered by ku
       }, 60_000);
     }
     const packets = await dp.probe(EXPECTED);
-    const wrong = EXPECTED.flatMap((e, n) =>
-      packets[n]?.allowed === e.allowed ? [] : [`${e.from} -> ${e.to} ${e.protocol}/${e.port}: expected ${e.allowed ? 'allowed' : 'denied'} (${e.why})`],
-    );
-    assert.deepEqual(wrong, [], 'packets disagree with the intents');
+    assert.deepEqual(mismatches(EXPECTED, packets), [], 'packets disagree with the intents');
     assert.deepEqual(differences(packets, await reachOf(dp, EXPECTED), ['packets', 'reach']), [], 'reach disagrees with packets');
 
     const all = await dp.probe(matrix);
