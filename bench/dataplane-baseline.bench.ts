@@ -17,7 +17,7 @@ export async function run(): Promise<void> {
   try {
     for (let i = 0; i < count; i++) {
       const s = await createIsolatedNamespace(world, `dp-base-bench-${i}`);
-      process.stderr.write(`dataplane-baseline: ${s.namespace} running ${s.runningMs} ms, isolated ${s.isolatedMs} ms, ${s.connectedBefore} connected before\n`);
+      process.stderr.write(`dataplane-baseline: ${s.namespace} policies ${s.policiesMs} ms, running ${s.runningMs} ms, isolated ${s.isolatedMs} ms, ${s.connectedBefore} connected before\n`);
       samples.push(s);
     }
   } finally {
@@ -27,6 +27,7 @@ export async function run(): Promise<void> {
   report('dataplane-baseline', {
     namespaces: samples.length,
     what: 'namespace create sent (its 2 pods created right after) → first probe from another namespace refused by kube-router',
+    createToPoliciesListedMs: stats(samples.map((s) => s.policiesMs)),
     createToPodsRunningMs: stats(samples.map((s) => s.runningMs)),
     createToIsolatedMs: stats(samples.map((s) => s.isolatedMs)),
     runningToIsolatedMs: stats(samples.map((s) => s.isolatedMs - s.runningMs)),

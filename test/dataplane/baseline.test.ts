@@ -30,7 +30,7 @@ describe('data plane: a baseline isolates namespaces created after it, with pack
   it('a namespace created after the baseline: its pods are refused to and from other namespaces; same namespace and the scraper on 9090 connect', async function () {
     if (!world) throw new Error('the baseline world did not start');
     const s = await createIsolatedNamespace(world, NS);
-    process.stderr.write(`    baseline: ${NS} created → pods running ${s.runningMs} ms, outsider refused ${s.isolatedMs} ms (${s.connectedBefore} probes connected before)\n`);
+    process.stderr.write(`    baseline: ${NS} created → baseline policies ${s.policiesMs} ms, pods running ${s.runningMs} ms, outsider refused ${s.isolatedMs} ms (${s.connectedBefore} probes connected before)\n`);
     await untilPackets(
       dp,
       [

@@ -89,6 +89,8 @@ export interface IsolationSample {
   readonly namespace: string;
   /** Namespace create sent → both of its pods Running with an IP (the agent set their network up). */
   readonly runningMs: number;
+  /** Namespace create sent → the baseline's policies listed in it (the operator's part). */
+  readonly policiesMs: number;
   /** Namespace create sent → the first probe from the outsider to pod `a` refused. */
   readonly isolatedMs: number;
   /** Probes from the outsider that CONNECTED to the new pod before it was isolated (the window a new namespace is open). */
@@ -107,13 +109,22 @@ export async function createIsolatedNamespace(w: BaselineWorld, name: string, ti
   const t0 = Date.now();
   await core.createNamespace({ metadata: { name, labels: IN } });
   await Promise.all(['a', 'b'].map((p) => core.createNamespacedPod(name, pod(name, p, { app: p }))));
+  const net = w.dp.cluster.kc.makeApiClient(k8s.NetworkingV1Api);
+  const policies = (async (): Promise<number> => {
+    while ((await net.listNamespacedNetworkPolicy(name)).body.items.length < 2) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`the baseline's policies are not in ${name} after ${timeoutMs} ms`);
+      await sleep(20);
+    }
+    return Date.now() - t0;
+  })();
   await waitRunning(w.dp, [`${name}/a`, `${name}/b`].map(ref), timeoutMs);
   const runningMs = Date.now() - t0;
+  const policiesMs = await policies;
   const ip = await w.dp.prober.address(`${name}/a`);
   let connectedBefore = 0;
   for (;;) {
     const r = await w.dp.prober.once(OUTSIDER, ip, APP_PORT, 'TCP', 5_000);
-    if (r.outcome === 'denied') return { namespace: name, runningMs, isolatedMs: Date.now() - t0, connectedBefore };
+    if (r.outcome === 'denied') return { namespace: name, runningMs, policiesMs, isolatedMs: Date.now() - t0, connectedBefore };
     if (r.outcome === 'allowed') connectedBefore++;
     if (Date.now() - t0 > timeoutMs) throw new Error(`${name}/a still reachable from ${OUTSIDER} ${Date.now() - t0} ms after its namespace was created (${connectedBefore} probes connected, last: ${r.outcome})`);
     await sleep(50);
