@@ -12,7 +12,7 @@ import type { KubeObject } from '../../src/model/kubernetes';
 import { eventually } from '../integration/cluster';
 import { ClusterView, readyOf, runOperator } from '../integration/operator.support';
 import type { CountedOperator } from '../integration/operator.support';
-import { allow, deny, untilPackets } from './expect';
+import { type Expect, allow, deny, untilPackets } from './expect';
 import { type DataPlane, applyObjects, removeNamespaces, useDataPlane, waitRunning } from './harness';
 
 const NS = 'dp-refs';
@@ -71,6 +71,14 @@ describe('data plane: references — packets reach exactly a Service\'s target p
     await waitRunning(dp, [API, NEIGHBOUR, CLIENT, OTHER].map((k) => ({ namespace: k.split('/')[0] ?? '', name: k.split('/')[1] ?? '' })));
   });
 
+  /** Points the Service's port 80 at `target` (the intent is not touched); waits until packets say `expected`. */
+  async function retarget(target: string | number, expected: Expect[]): Promise<number> {
+    const svc = (await core.readNamespacedService('api', NS)).body;
+    svc.spec = { ...svc.spec, ports: [{ name: 'web', port: 80, targetPort: target }] };
+    await core.replaceNamespacedService('api', NS, svc);
+    return untilPackets(dp, expected, CONVERGE_MS, `after the Service's targetPort moved to ${target}`);
+  }
+
   after(async function () {
     await operator?.stop();
     if (dp) await removeNamespaces(dp, [NS, CLIENTS]);
@@ -102,37 +110,21 @@ describe('data plane: references — packets reach exactly a Service\'s target p
   });
 
   it('editing the Service\'s targetPort (http → alt = 8081), not the intent, moves the open port with it', async function () {
-    const svc = (await core.readNamespacedService('api', NS)).body;
-    svc.spec = { ...svc.spec, ports: [{ name: 'web', port: 80, targetPort: 'alt' }] };
-    await core.replaceNamespacedService('api', NS, svc);
-    const ms = await untilPackets(
-      dp,
-      [
-        allow(CLIENT, API, 8081, 'the Service port 80 now targets alt = 8081'),
-        deny(CLIENT, API, 8080, 'the old target: closed once the Service moved'),
-        deny(CLIENT, API, 80, 'the Service port number is still never opened'),
-        deny(OTHER, API, 8081, 'other is not behind the peer Service client'),
-      ],
-      CONVERGE_MS,
-      'after the Service\'s targetPort moved to alt',
-    );
+    const ms = await retarget('alt', [
+      allow(CLIENT, API, 8081, 'the Service port 80 now targets alt = 8081'),
+      deny(CLIENT, API, 8080, 'the old target: closed once the Service moved'),
+      deny(CLIENT, API, 80, 'the Service port number is still never opened'),
+      deny(OTHER, API, 8081, 'other is not behind the peer Service client'),
+    ]);
     process.stderr.write(`    references: packets followed the targetPort edit in ${ms} ms (operator + kube-router + barrier)\n`);
   });
 
   it('a numeric targetPort (9090) works the same: the new number connects, the named one is closed', async function () {
-    const svc = (await core.readNamespacedService('api', NS)).body;
-    svc.spec = { ...svc.spec, ports: [{ name: 'web', port: 80, targetPort: 9090 }] };
-    await core.replaceNamespacedService('api', NS, svc);
-    await untilPackets(
-      dp,
-      [
-        allow(CLIENT, API, 9090, 'the Service port 80 now targets 9090'),
-        deny(CLIENT, API, 8081, 'the previous target alt: closed'),
-        deny(CLIENT, API, 8080, 'never reopened'),
-        deny(CLIENT, API, 80, 'the Service port number is still never opened'),
-      ],
-      CONVERGE_MS,
-      'after the Service\'s targetPort moved to 9090',
-    );
+    await retarget(9090, [
+      allow(CLIENT, API, 9090, 'the Service port 80 now targets 9090'),
+      deny(CLIENT, API, 8081, 'the previous target alt: closed'),
+      deny(CLIENT, API, 8080, 'never reopened'),
+      deny(CLIENT, API, 80, 'the Service port number is still never opened'),
+    ]);
   });
 });
