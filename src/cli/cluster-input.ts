@@ -12,7 +12,7 @@ import { policyId } from '../reach';
 import { type ClusterObjects, indexObjects, isReferencedKind } from '../resolve';
 import { loadFiles } from './input';
 import { type CompiledIntent, type SourcedIntent, compileIntents } from './intents';
-import type { Loaded } from './load';
+import type { Loaded, LoadResult } from './load';
 import { type CompiledBaseline, type SourcedBaseline, compileBaselines } from './baselines';
 
 // Validation and compilation are ./intents.ts's, shared by every command.
@@ -84,7 +84,11 @@ export interface LoadedCluster {
  * `reach --enforce-dry-run`, "what would break if I enforce this?").
  */
 export function loadCluster(paths: readonly string[], options: { readonly enforceDryRun?: boolean } = {}): LoadedCluster {
-  const loaded = loadFiles(paths);
+  return clusterOf(loadFiles(paths), options);
+}
+
+/** loadCluster's work on objects already loaded (from files, the cluster, or both: ./sources.ts). */
+export function clusterOf(loaded: LoadResult, options: { readonly enforceDryRun?: boolean } = {}): LoadedCluster {
   const objects = sortObjects(loaded.objects);
   const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   const base = compileBaselines(objects.baselines, objects.namespaces);

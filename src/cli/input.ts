@@ -58,7 +58,7 @@ function readProcessStdin(): string {
 }
 
 /**
- * Every Namespace, Pod, NetworkPolicy and SegmentationIntent of the cluster, and the kinds intents reference, each list complete or an error
+ * Every Namespace, Pod, NetworkPolicy, SegmentationIntent and ClusterSegmentationIntent of the cluster, and the kinds intents reference, each list complete or an error
  * naming the kubeconfig. Sources read `kubeconfig#Kind namespace/name`.
  */
 export async function loadFromCluster(sel: KubeSelection): Promise<LoadResult> {
@@ -68,7 +68,7 @@ export async function loadFromCluster(sel: KubeSelection): Promise<LoadResult> {
     const { kube, resolved } = kubeFor(sel);
     where = resolved.context ? `${resolved.source} (context ${resolved.context})` : resolved.source;
     const read = await readClusterObjects(kube);
-    const all = [...read.namespaces, ...read.pods, ...read.policies, ...read.intents, ...read.referenced.map((o) => slim(o) as Loaded['object'])];
+    const all = [...read.namespaces, ...read.pods, ...read.policies, ...read.intents, ...read.baselines, ...read.referenced.map((o) => slim(o) as Loaded['object'])];
     return { objects: all.map((object) => ({ source: `${where}#${object.kind ?? ''} ${objectName(object)}`, object })), errors: [] };
   } catch (e) {
     const message = (e as Error).message ?? String(e);

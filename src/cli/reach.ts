@@ -1,5 +1,6 @@
 /**
  * `netseg reach`: tests NetworkPolicies (and intents, compiled on the fly) against the pods of a cluster file,
+ * of the live cluster (read-only, kubectl's flags), or of the files laid over the live cluster (./sources.ts),
  * before anything reaches production. The whole matrix (table, json, dot, mermaid), one explained question
  * (--from/--to/--port), or a batch of questions (--queries).
  */
@@ -21,7 +22,9 @@ import {
   evaluate,
 } from '../reach';
 import type { CliIO } from './io';
-import { loadCluster } from './cluster-input';
+import { clusterOf } from './cluster-input';
+import { type KubeFlags, addKubeFlags } from './kube-flags';
+import { loadCombined } from './sources';
 import { answerFlows } from './reach-flows';
 import { aggregate, renderGraph, writeJson, writeTable } from './reach-render';
 import { type RawQuery, type ServiceInfo, expandQuery, servicesFrom } from './reach-resolve';
@@ -29,8 +32,8 @@ import { type RawQuery, type ServiceInfo, expandQuery, servicesFrom } from './re
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
 type Format = (typeof FORMATS)[number];
 
-interface ReachOptions {
-  filename: string[];
+interface ReachOptions extends KubeFlags {
+  filename?: string[];
   output: string;
   from?: string;
   to?: string;
@@ -44,10 +47,12 @@ interface ReachOptions {
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command('reach')
     .description('Which pods may connect to which, on which ports, under the given NetworkPolicies and intents')
-    .requiredOption('-f, --filename <paths...>', 'YAML/JSON files or folders: Namespaces, Pods, NetworkPolicies, SegmentationIntents')
+    .option('-f, --filename <paths...>', 'YAML/JSON files or folders: Namespaces, Pods, NetworkPolicies, SegmentationIntents, Services (default: the cluster; with --kubeconfig/--context, laid over it)');
+  // No -n: every namespace's policies and pods decide what reaches what, so the whole input is always read.
+  addKubeFlags(cmd)
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .option('--from <source>', 'one question: the source, NAMESPACE/POD, NAMESPACE/WORKLOAD, NAMESPACE/SERVICE or an IP address')
     .option('--to <destination>', 'one question: the destination, NAMESPACE/POD, NAMESPACE/WORKLOAD, NAMESPACE/SERVICE or an IP address')
@@ -58,18 +63,18 @@ export function register(program: Command, io: CliIO): void {
     .option('--flows <files...>', 'answer every observed flow in these flow logs (hubble, ig or netseg format); exit 1 when any is denied')
     .addOption(new Option('--format <format>', 'the --flows files\' format (default: told from each file\'s content)').choices([...FLOW_FORMATS]))
     .option('--enforce-dry-run', 'count DryRun intents as enforced: what would break if they were enforced?')
-    .action((opts: ReachOptions) => io.setExitCode(runReach(opts, io)));
+    .action(async (opts: ReachOptions) => io.setExitCode(await runReach(opts, io)));
 }
 
-function runReach(opts: ReachOptions, io: CliIO): number {
+async function runReach(opts: ReachOptions, io: CliIO): Promise<number> {
   const format = FORMATS.find((f) => f === opts.output);
   if (!format) return usage(io, `unknown output format "${opts.output}" (use ${FORMATS.join(', ')})`);
   if (opts.perPod && format !== 'json') return usage(io, '--per-pod goes with -o json');
-  const loaded = loadCluster(opts.filename, { enforceDryRun: opts.enforceDryRun === true });
-  if (loaded.errors.length > 0) {
-    for (const e of loaded.errors) io.err(`error: ${e}\n`);
-    return 1;
-  }
+  const src = await loadCombined(opts);
+  // No answer over half a cluster: a pod or policy left out would change verdicts silently.
+  if (!src.ok) return fail(io, src.errors);
+  const loaded = clusterOf(src.loaded, { enforceDryRun: opts.enforceDryRun === true });
+  if (loaded.errors.length > 0) return fail(io, loaded.errors);
   if (opts.flows) {
     if (format !== 'table' && format !== 'json') return usage(io, '--flows prints table or json');
     return answerFlows(loaded, { flows: opts.flows, format: opts.format, output: format }, io);
@@ -85,6 +90,11 @@ function runReach(opts: ReachOptions, io: CliIO): number {
   if (opts.perPod) printPerPod(computeMatrix(cluster), io);
   else printAggregated(cluster, format, io);
   return 0;
+}
+
+function fail(io: CliIO, errors: readonly string[]): number {
+  for (const e of errors) io.err(`error: ${e}\n`);
+  return 1;
 }
 
 function usage(io: CliIO, message: string): number {

@@ -1,13 +1,15 @@
 /**
- * What the CLI reads from a cluster (`netseg audit --kubeconfig`, and any command given `--kubeconfig`): every
- * Namespace, Pod, NetworkPolicy and SegmentationIntent, read-only. Each list is all its pages or an ApiError
+ * What the CLI reads from a cluster (`audit`, `render`, `reach`, `verify`, `learn` given a cluster): every
+ * Namespace, Pod, NetworkPolicy, SegmentationIntent, ClusterSegmentationIntent and every kind intents reference,
+ * read-only (list calls only; docs/rbac.md, "Who runs the CLI"). Each list is all its pages or an ApiError
  * (Kube.listAll), never a partial list: an audit of half the pods would report the other half as fine.
  * Lists omit each item's apiVersion and kind; they are set here, so that the objects look as in a file.
  */
 import { type KubeSelection, type ResolvedKube, resolveKube } from './config';
 import { API_VERSION, KIND } from '../intent/types';
+import { CLUSTER_KIND } from '../intent/baseline';
 import type { KubeObject } from '../model/kubernetes';
-import { Kube, KIND_INTENT, KIND_POLICY } from './client';
+import { Kube, KIND_BASELINE, KIND_INTENT, KIND_POLICY } from './client';
 import { isNotFound } from './errors';
 
 export interface ClusterObjects {
@@ -15,6 +17,8 @@ export interface ClusterObjects {
   readonly pods: KubeObject[];
   readonly policies: KubeObject[];
   readonly intents: KubeObject[];
+  /** ClusterSegmentationIntents (baselines). */
+  readonly baselines: KubeObject[];
   /** Services, Deployments, StatefulSets, DaemonSets, ReplicaSets, Ingresses: what intents may reference. */
   readonly referenced: KubeObject[];
 }
@@ -37,14 +41,15 @@ export function kubeFor(sel: KubeSelection): { kube: Kube; resolved: ResolvedKub
 
 export async function readClusterObjects(kube: Kube): Promise<ClusterObjects> {
   const tag = (apiVersion: string, kind: string) => (items: KubeObject[]): KubeObject[] => items.map((o) => ({ ...o, apiVersion, kind }));
-  const [namespaces, pods, policies, intents, ...referenced] = await Promise.all([
+  const [namespaces, pods, policies, intents, baselines, ...referenced] = await Promise.all([
     kube.listAll<KubeObject>('Namespace').then(tag('v1', 'Namespace')),
     kube.listAll<KubeObject>('Pod').then(tag('v1', 'Pod')),
     kube.listAll<KubeObject>(KIND_POLICY).then(tag('networking.k8s.io/v1', 'NetworkPolicy')),
     kube.listAll<KubeObject>(KIND_INTENT).then(tag(API_VERSION, KIND), noCrd),
+    kube.listAll<KubeObject>(KIND_BASELINE).then(tag(API_VERSION, CLUSTER_KIND), noCrd),
     ...REFERENCED.map(([kind, apiVersion]) => kube.listAll<KubeObject>(kind).then(tag(apiVersion, kind))),
   ]);
-  return { namespaces, pods, policies, intents, referenced: referenced.flat() };
+  return { namespaces, pods, policies, intents, baselines, referenced: referenced.flat() };
 }
 
 /** No CRD installed: a cluster without intents, not an error. */

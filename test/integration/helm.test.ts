@@ -11,8 +11,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import type { Cluster } from './cluster';
-import { REPO_ROOT, controlPlaneEnv, freshNamespace, kubectl, useCluster } from './cluster';
-import { ClusterView, intent, shopSpec } from './operator.support';
+import * as crypto from 'crypto';
+import * as k8s from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { REPO_ROOT, controlPlaneEnv, eventually, freshNamespace, kubectl, serviceAccountKubeConfig, useCluster } from './cluster';
+import type { CountedOperator } from './operator.support';
+import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec } from './operator.support';
+import { BaselineView, baseline, expectedBaselinePolicies, readyOfBaseline } from './baseline.support';
 
 const CHART = path.join(REPO_ROOT, 'deploy', 'helm', 'netseg');
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'helm');
@@ -40,6 +45,15 @@ function objects(yamlText: string): Obj[] {
     .map((d) => d.toJS() as Obj | null)
     .filter((o): o is Obj => o !== null && typeof o === 'object' && 'kind' in o);
 }
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+type RbacObj = Obj & { rules?: Rule[]; roleRef?: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace: string }[] };
+
+/** Rules as "group resource: verbs" lines, one per resource, sorted: how two rule sets are compared. */
+const ruleLines = (rules: readonly Rule[] = []): string[] =>
+  rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g} ${res}: ${[...r.verbs].sort().join(',')}`))).sort();
+
+const CLUSTER_SCOPED = ['clustersegmentationintents', 'clustersegmentationintents/status', 'clustersegmentationintents/finalizers', 'namespaces'];
 
 const idOf = (o: Obj): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
@@ -88,7 +102,10 @@ describe('helm chart', function () {
     assert.equal(dep.spec.replicas, 3);
     assert.equal(c?.resources.limits.memory, '512Mi');
     assert.ok(c?.args.includes('--namespaces=a,b'));
-    assert.ok(objs.filter((o) => o.metadata.namespace !== undefined).every((o) => o.metadata.namespace === 'ops'));
+    // Every namespaced object in the release namespace, but the Roles that scope the RBAC to a and b (and to
+    // `default` for baselines' Events): see the test below.
+    const scopedRbac = (o: Obj): boolean => ['Role', 'RoleBinding'].includes(o.kind) && ['netseg-operator', 'netseg-operator-baseline-events'].includes(o.metadata.name);
+    assert.ok(objs.filter((o) => o.metadata.namespace !== undefined && !scopedRbac(o)).every((o) => o.metadata.namespace === 'ops'));
     const binding = objs.find((o) => o.kind === 'ClusterRoleBinding') as Obj & { subjects: { namespace: string }[] };
     assert.deepEqual(binding.subjects.map((s) => s.namespace), ['ops'], 'the ServiceAccount bound is the release one');
     assert.ok(!objs.some((o) => o.kind === 'Namespace'), 'no Namespace unless createNamespace');
@@ -107,6 +124,35 @@ describe('helm chart', function () {
     assert.deepEqual(sm.spec.namespaceSelector.matchNames, ['ops']);
     assert.deepEqual(sm.spec.endpoints.map((e) => [e.interval, e.honorLabels]), [['15s', true]]);
     assert.ok(withMetrics.some((o) => o.kind === 'PrometheusRule' && o.metadata.namespace === 'ops'));
+  });
+
+  it('namespaces scope the RBAC: a Role per watched namespace, cluster-wide only what is cluster-scoped, nothing lost or added', async () => {
+    const all = (await template()) as RbacObj[];
+    const full = all.find((o) => o.kind === 'ClusterRole');
+    assert.ok(full && !all.some((o) => o.kind === 'Role' && o.metadata.name === 'netseg-operator'), 'default: one ClusterRole, no per-namespace Role');
+    const scoped = (await template(['namespaces={a,b}'], 'ops')) as RbacObj[];
+    const clusterRole = scoped.find((o) => o.kind === 'ClusterRole');
+    assert.ok(clusterRole);
+    for (const line of ruleLines(clusterRole.rules)) assert.ok(CLUSTER_SCOPED.some((r) => line.split(' ')[1]?.replace(/:$/, '') === r), `cluster-wide: ${line}`);
+    const roles = scoped.filter((o) => o.kind === 'Role' && o.metadata.name === 'netseg-operator');
+    assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), ['a', 'b']);
+    for (const role of roles) {
+      // The scoped rights together are exactly the unscoped ClusterRole's: the same verbs, now per namespace.
+      assert.deepEqual([...ruleLines(clusterRole.rules), ...ruleLines(role.rules)].sort(), ruleLines(full.rules), role.metadata.namespace);
+      const binding = scoped.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'netseg-operator' && o.metadata.namespace === role.metadata.namespace);
+      assert.deepEqual(binding?.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'netseg-operator' });
+      assert.deepEqual(binding?.subjects, [{ kind: 'ServiceAccount', name: 'netseg-operator', namespace: 'ops' }]);
+    }
+    // Events about a baseline (cluster-scoped) go to `default`: create Events there, nothing else.
+    const events = scoped.find((o) => o.kind === 'Role' && o.metadata.namespace === 'default');
+    assert.deepEqual(ruleLines(events?.rules), [' events: create']);
+    assert.ok(scoped.some((o) => o.kind === 'RoleBinding' && o.metadata.namespace === 'default' && o.roleRef?.name === events?.metadata.name));
+    const withDefault = (await template(['namespaces={default,a}'], 'ops')) as RbacObj[];
+    assert.deepEqual(withDefault.filter((o) => o.metadata.namespace === 'default').map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['Role/netseg-operator', 'RoleBinding/netseg-operator']);
+    // A namespace selector is decided by a watch of every namespace's labels: the rights stay cluster-wide.
+    const selector = (await template(['namespaceSelector=team=shop'])) as RbacObj[];
+    assert.deepEqual(ruleLines(selector.find((o) => o.kind === 'ClusterRole')?.rules), ruleLines(full.rules));
+    assert.ok(!selector.some((o) => o.kind === 'Role' && o.metadata.name === 'netseg-operator'));
   });
 
   describe('on the local control plane', () => {
@@ -144,6 +190,58 @@ describe('helm chart', function () {
         assert.equal(left.trim(), '', 'the rest is uninstalled');
       } finally {
         await ns.cleanup();
+      }
+    });
+
+    it('scoped to a namespace list, its RBAC is enough for the operator to reconcile there, and grants nothing elsewhere', async () => {
+      const release = await freshNamespace(cluster, 'helmrel');
+      const watched = await freshNamespace(cluster, 'helmscoped');
+      const other = await freshNamespace(cluster, 'helmother');
+      const suffix = crypto.randomBytes(3).toString('hex');
+      let op: CountedOperator | undefined;
+      // The chart's RBAC objects for `namespaces: [watched]`; the cluster-scoped names (and the Role in `default`)
+      // get a suffix so that this test leaves the shared cluster's netseg-operator ClusterRole alone.
+      const rbac = ((await template([`namespaces={${watched.name}}`], release.name)) as RbacObj[]).filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind));
+      const renamed = (o: RbacObj): boolean => o.kind.startsWith('Cluster') || o.metadata.namespace === 'default';
+      for (const o of rbac) {
+        if (renamed(o)) o.metadata.name = `${o.metadata.name}-${suffix}`;
+        if (o.roleRef && (o.roleRef.kind === 'ClusterRole' || o.metadata.namespace === 'default')) o.roleRef.name = `${o.roleRef.name}-${suffix}`;
+      }
+      const file = path.join(os.tmpdir(), `netseg-scoped-rbac-${suffix}.yaml`);
+      fs.writeFileSync(file, rbac.map((o) => `---\n${stringify(o)}`).join(''));
+      const bv = new BaselineView(cluster.kc);
+      const baselineName = `scoped-${suffix}`;
+      try {
+        await kubectl(cluster, ['apply', '-f', file]);
+        const saKc = await serviceAccountKubeConfig(cluster.kc, release.name, 'netseg-operator');
+        const net = saKc.makeApiClient(k8s.NetworkingV1Api);
+        const forbidden = (e: { statusCode?: number }): boolean => e.statusCode === 403;
+        await assert.rejects(net.listNamespacedNetworkPolicy(other.name), forbidden, 'no rights in a namespace not watched');
+        await assert.rejects(net.listNetworkPolicyForAllNamespaces(), forbidden, 'no cluster-wide rights on a namespaced kind');
+        op = await runOperator(saKc, [watched.name], { leaderElect: true, leaseNamespace: release.name, leaseName: 'netseg-operator', identity: 'helm-scoped' });
+        await eventually(() => assert.ok(op?.isLeader()));
+        const view = new ClusterView(cluster.kc);
+        await view.createIntent(intent(watched.name, 'shop', shopSpec(3)));
+        await eventually(async () => {
+          const stored = await view.getIntent(watched.name, 'shop');
+          assertMatches(await view.policies(watched.name, MANAGED), expectedPolicies(stored));
+          assert.equal(readyOf(stored).status, 'True', JSON.stringify(stored.status));
+          assert.ok((await view.reasons(watched.name, 'shop')).includes('PolicyCreated'));
+        });
+        await bv.create(baseline(baselineName, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': watched.name } }, directions: ['Ingress'] }));
+        await eventually(async () => {
+          const stored = await bv.get(baselineName);
+          assertMatches(await view.policies(watched.name, `netseg.io/cluster-intent=${baselineName}`), expectedBaselinePolicies(stored, watched.name, {}));
+          assert.equal(readyOfBaseline(stored).status, 'True', JSON.stringify(stored.status));
+          assert.ok((await bv.reasons(baselineName)).includes('PolicyCreated'), 'the Event in default');
+        });
+        assert.deepEqual(op.requests.filter((r) => r.endsWith(' 403')), [], 'a request was forbidden');
+      } finally {
+        await op?.stop();
+        await bv.delete(baselineName).catch(() => undefined);
+        await kubectl(cluster, ['delete', '--ignore-not-found', '-f', file]).catch(() => undefined);
+        fs.rmSync(file, { force: true });
+        await Promise.all([release, watched, other].map((n) => n.cleanup()));
       }
     });
   });

@@ -50,6 +50,14 @@ describe('docs/rbac.md equals deploy/rbac/', () => {
     assert.deepEqual(documented('Role'), rulesOf('leader-election-role.yaml', 'Role'));
   });
 
+  it('the CLI\'s read-only ClusterRole netseg-reader (deploy/rbac/cli-reader.yaml), and it only reads', () => {
+    const reader = rulesOf('cli-reader.yaml', 'ClusterRole');
+    assert.deepEqual(documented('Who runs the CLI'), reader);
+    for (const r of reader) assert.match(r, /: (get,)?list$/, r);
+    // Not part of the install: binding it is the cluster admin's choice.
+    assert.doesNotMatch(fs.readFileSync(path.join(root, 'deploy', 'rbac', 'kustomization.yaml'), 'utf8'), /cli-reader/);
+  });
+
   it('grants no verb netseg never sends: no patch, no wildcard', () => {
     for (const r of [...rulesOf('cluster-role.yaml', 'ClusterRole'), ...rulesOf('leader-election-role.yaml', 'Role')]) {
       assert.doesNotMatch(r, /[:,]\s*(patch|\*|deletecollection)\b/, r);
