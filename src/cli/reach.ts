@@ -23,7 +23,9 @@ import {
 import type { CliIO } from './io';
 import { loadCluster } from './cluster-input';
 import { answerFlows } from './reach-flows';
-import { aggregate, renderGraph, writeJson, writeTable } from './reach-render';
+import { buildGraph, renderDot, renderMermaid } from './reach-graph';
+import { aggregate, writeJson, writeTable } from './reach-render';
+import { type ReachFilter, filtered, parseFilter } from './reach-view';
 import { type RawQuery, type ServiceInfo, expandQuery, servicesFrom } from './reach-resolve';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
@@ -41,6 +43,9 @@ interface ReachOptions {
   flows?: string[];
   format?: FlowFormat;
   enforceDryRun?: boolean;
+  namespace?: string[];
+  workload?: string[];
+  onlyIsolated?: boolean;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -58,6 +63,9 @@ export function register(program: Command, io: CliIO): void {
     .option('--flows <files...>', 'answer every observed flow in these flow logs (hubble, ig or netseg format); exit 1 when any is denied')
     .addOption(new Option('--format <format>', 'the --flows files\' format (default: told from each file\'s content)').choices([...FLOW_FORMATS]))
     .option('--enforce-dry-run', 'count DryRun intents as enforced: what would break if they were enforced?')
+    .option('-n, --namespace <namespaces...>', 'aggregated view: only rows to or from workloads of these namespaces (repeat or comma list)')
+    .option('--workload <workloads...>', 'aggregated view: only rows to or from these workloads, NAMESPACE/NAME as the table prints them (repeat or comma list)')
+    .option('--only-isolated', 'aggregated view: only pod pairs a NetworkPolicy decides (destination isolated for ingress or source isolated for egress)')
     .action((opts: ReachOptions) => io.setExitCode(runReach(opts, io)));
 }
 
@@ -65,6 +73,9 @@ function runReach(opts: ReachOptions, io: CliIO): number {
   const format = FORMATS.find((f) => f === opts.output);
   if (!format) return usage(io, `unknown output format "${opts.output}" (use ${FORMATS.join(', ')})`);
   if (opts.perPod && format !== 'json') return usage(io, '--per-pod goes with -o json');
+  const viewFlags = opts.namespace !== undefined || opts.workload !== undefined || opts.onlyIsolated === true;
+  const otherMode = opts.perPod ? '--per-pod' : opts.flows ? '--flows' : opts.queries ? '--queries' : opts.from ?? opts.to ?? opts.port ? '--from/--to/--port' : undefined;
+  if (viewFlags && otherMode) return usage(io, `--namespace, --workload and --only-isolated filter the aggregated view, not ${otherMode}`);
   const loaded = loadCluster(opts.filename, { enforceDryRun: opts.enforceDryRun === true });
   if (loaded.errors.length > 0) {
     for (const e of loaded.errors) io.err(`error: ${e}\n`);
@@ -82,9 +93,11 @@ function runReach(opts: ReachOptions, io: CliIO): number {
   const services = servicesFrom(loaded.objects.services);
   if (single === 3) return answerOne(cluster, services, { from: opts.from, to: opts.to, port: opts.port, protocol: opts.protocol }, format, io);
   if (opts.queries) return answerMany(cluster, services, opts.queries, format, io);
-  if (opts.perPod) printPerPod(computeMatrix(cluster), io);
-  else printAggregated(cluster, format, io);
-  return 0;
+  if (opts.perPod) {
+    printPerPod(computeMatrix(cluster), io);
+    return 0;
+  }
+  return printAggregated(cluster, format, opts, io);
 }
 
 function usage(io: CliIO, message: string): number {
@@ -190,11 +203,23 @@ function explainSide(s: SideVerdict): string {
   }
 }
 
-function printAggregated(cluster: Cluster, format: Format, io: CliIO): void {
-  const agg = aggregate(cluster);
-  if (format === 'table') writeTable(agg, (t) => io.out(t));
-  else if (format === 'json') writeJson(agg, (t) => io.out(t));
-  else io.out(renderGraph(agg, format));
+/**
+ * The per-workload view. The graphs always fold the policy-decided pairs (drawn solid) and draw the rest as
+ * "not isolated" unless --only-isolated; the table and JSON fold every allowed pair, or with --only-isolated
+ * only the policy-decided ones.
+ */
+function printAggregated(cluster: Cluster, format: Format, opts: ReachOptions, io: CliIO): number {
+  const graph = format === 'dot' || format === 'mermaid';
+  const agg = aggregate(cluster, graph || opts.onlyIsolated === true ? 'policy' : 'all');
+  const filter: ReachFilter | undefined | string = parseFilter(opts.namespace, opts.workload, agg.workloads);
+  if (typeof filter === 'string') return usage(io, filter);
+  if (format === 'table') writeTable(filtered(agg, filter), (t) => io.out(t));
+  else if (format === 'json') writeJson(filtered(agg, filter), (t) => io.out(t));
+  else {
+    const g = buildGraph(cluster, agg, { open: opts.onlyIsolated !== true, filter });
+    io.out(format === 'dot' ? renderDot(g) : renderMermaid(g));
+  }
+  return 0;
 }
 
 /**
