@@ -59,9 +59,7 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
   const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
   const base = compileBaselines(objects.baselines, objects.namespaces);
   for (const e of [...errors, ...base.errors]) io.err(`warning: ${e}\n`);
-  const applied = appliedIntents(objects.intents);
-  const withApplied = compiled.map((c) => ({ ...c, applied: applied.has(`${c.intent.namespace}/${c.intent.name}`) }));
-  const all = audit({ objects, compiled: withApplied, baselines: base.compiled, policiesListed: fromCluster || objects.policies.length > 0 });
+  const all = audit({ objects, compiled: withApplied(compiled, objects.intents), baselines: base.compiled, policiesListed: fromCluster || objects.policies.length > 0 });
   const inNs = (ref: string): boolean => opts.namespace === undefined || ref.slice(0, ref.indexOf('/')) === opts.namespace;
   const findings = all.filter((f) => inNs(`${findingNamespace(f)}/`) && (!kinds || kinds.has(f.kind)));
   // What audit recognised as netseg's own and left out, said rather than silently dropped.
@@ -76,13 +74,13 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
  * `metadata.generation`. Intent files of a pull request carry no status, so what they would change is a pending
  * change, never drift.
  */
-function appliedIntents(intents: readonly SourcedIntent[]): ReadonlySet<string> {
-  const out = new Set<string>();
+export function withApplied<C extends { readonly intent: { readonly namespace: string; readonly name: string } }>(compiled: readonly C[], intents: readonly SourcedIntent[]): (C & { applied: boolean })[] {
+  const applied = new Set<string>();
   for (const { intent } of intents) {
     const generation = intent.metadata.generation;
-    if (generation !== undefined && intent.status?.observedGeneration === generation) out.add(`${intent.metadata.namespace ?? 'default'}/${intent.metadata.name ?? ''}`);
+    if (generation !== undefined && intent.status?.observedGeneration === generation) applied.add(`${intent.metadata.namespace ?? 'default'}/${intent.metadata.name ?? ''}`);
   }
-  return out;
+  return compiled.map((c) => ({ ...c, applied: applied.has(`${c.intent.namespace}/${c.intent.name}`) }));
 }
 
 function notFlaggedText(items: readonly { policy: string; direction: string; rule: number }[]): string {
