@@ -80,7 +80,7 @@ export function buildGraph(cluster: Cluster, policy: Aggregation, opts: GraphOpt
   for (const e of edges) used.add(e.from).add(e.to);
 
   const nodeOf = (id: string): GraphNode | undefined => {
-    if (id === ALL_PODS) return { id, label: 'every pod', kind: 'all-pods' };
+    if (id === ALL_PODS) return { id, label: 'every pod of every namespace', kind: 'all-pods' };
     if (id === NOT_ISOLATED) return { id, label: 'not isolated: no policy on either side', kind: 'not-isolated' };
     if (id.startsWith('a')) return { id, label: 'every pod', kind: 'namespace-pods' };
     const w = workloads[Number(id.slice(1))];
