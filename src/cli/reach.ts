@@ -213,7 +213,10 @@ function printAggregated(cluster: Cluster, format: Format, opts: ReachOptions, i
   const agg = aggregate(cluster, graph || opts.onlyIsolated === true ? 'policy' : 'all');
   const filter: ReachFilter | undefined | string = parseFilter(opts.namespace, opts.workload, agg.workloads);
   if (typeof filter === 'string') return usage(io, filter);
-  if (format === 'table') writeTable(filtered(agg, filter), (t) => io.out(t));
+  if (format === 'table') {
+    writeTable(filtered(agg, filter), (t) => io.out(t));
+    if (opts.onlyIsolated) io.out('--only-isolated: only the pod pairs a NetworkPolicy decides (destination isolated for ingress or source for egress).\n');
+  }
   else if (format === 'json') writeJson(filtered(agg, filter), (t) => io.out(t));
   else {
     const g = buildGraph(cluster, agg, { open: opts.onlyIsolated !== true, filter });
