@@ -11,6 +11,8 @@ import { sourcesOf } from './reach-render';
 export interface ReachFilter {
   readonly namespaces: ReadonlySet<string>;
   readonly workloads: ReadonlySet<string>;
+  /** The namespaces with a selected workload: `ns/*` of these covers one. */
+  readonly touched: ReadonlySet<string>;
 }
 
 /** Repeated flags and comma lists, trimmed, empty items dropped. */
@@ -34,7 +36,9 @@ export function parseFilter(namespaces: readonly string[] | undefined, workloadN
     if (!w.includes('/')) return `--workload ${JSON.stringify(w)}: give NAMESPACE/NAME, as reach prints it`;
     if (!knownW.has(w)) return `--workload ${JSON.stringify(w)}: no such workload in the files (workloads are named as reach's table prints them)`;
   }
-  return { namespaces: new Set(ns), workloads: new Set(ws) };
+  const named = new Set(ws);
+  const touched = new Set([...ns, ...workloads.filter((w) => named.has(w.name)).map((w) => w.namespace)]);
+  return { namespaces: new Set(ns), workloads: named, touched };
 }
 
 export function selects(filter: ReachFilter, w: Workload): boolean {
@@ -47,7 +51,7 @@ function sourceSelected(filter: ReachFilter, ref: SourceRef, workloads: readonly
     case 'all':
       return true; // the filter matched some workload (parseFilter checked), and `*` covers every one
     case 'namespace':
-      return filter.namespaces.has(ref.namespace) || workloads.some((w) => w.namespace === ref.namespace && filter.workloads.has(w.name));
+      return filter.touched.has(ref.namespace);
     case 'workload': {
       const w = workloads[ref.index];
       return w !== undefined && selects(filter, w);

@@ -31,7 +31,7 @@ function tableRows(out: string): string[] {
   return out
     .split('\n')
     .slice(1)
-    .filter((l) => /^\S+\s+\S/.test(l) && !/^(ALLOWED|PARTIAL|"\*")/.test(l))
+    .filter((l) => /^\S+\s+\S/.test(l) && !/^(ALLOWED|PARTIAL|"\*"|--only-isolated)/.test(l))
     .map((l) => l.replace(/\s{2,}/g, ' | '));
 }
 
@@ -119,7 +119,9 @@ describe('reach filters: --namespace, --workload, --only-isolated', () => {
       'shop/frontend | 8080/TCP | - | ingress-nginx/ingress-nginx',
       'shop/postgres | 5432/TCP | - | shop/backend',
     ]);
+    assert.match(r.out, /\n--only-isolated: only the pod pairs a NetworkPolicy decides \(destination isolated for ingress or source for egress\)\.\n$/);
     const all = await run('-f', ...EXAMPLES);
+    assert.doesNotMatch(all.out, /--only-isolated/);
     assert.ok(tableRows(all.out).some((l) => l.startsWith('ingress-nginx/ingress-nginx | 80/TCP 443/TCP')), 'without the flag the open destinations are there');
   });
 
