@@ -23,58 +23,58 @@ describe('reach: the per-workload view agrees with the per-pod matrix', () => {
 });
 
 function checkRelation(relation: Relation): void {
-    fc.assert(
-      fc.property(world, (w) => {
-        const c = buildCluster(w);
-        const agg = aggregate(c, relation);
-        const decided = (s: number, d: number): boolean => relation === 'all' || (c.ingressOf[d] ?? []).length > 0 || (c.egressOf[s] ?? []).length > 0;
-        // The truth: (source workload, destination workload, port) → [allowed pairs, pairs].
-        const truth = new Map<string, [number, number]>();
-        const m = computeMatrix(c);
-        const names = c.pods.map(workloadOf);
-        for (const col of m.columns) {
-          for (let s = 0; s < c.pods.length; s++) {
-            if (s === col.to) continue;
-            const k = `${names[s]} ${names[col.to]} ${col.port.port}/${col.port.protocol}`;
-            const t = truth.get(k) ?? [0, 0];
-            t[0] += decided(s, col.to) ? (col.allowed[s] ?? 0) : 0;
-            t[1]++;
-            truth.set(k, t);
-          }
+  fc.assert(
+    fc.property(world, (w) => {
+      const c = buildCluster(w);
+      const agg = aggregate(c, relation);
+      const decided = (s: number, d: number): boolean => relation === 'all' || (c.ingressOf[d] ?? []).length > 0 || (c.egressOf[s] ?? []).length > 0;
+      // The truth: (source workload, destination workload, port) → [allowed pairs, pairs].
+      const truth = new Map<string, [number, number]>();
+      const m = computeMatrix(c);
+      const names = c.pods.map(workloadOf);
+      for (const col of m.columns) {
+        for (let s = 0; s < c.pods.length; s++) {
+          if (s === col.to) continue;
+          const k = `${names[s]} ${names[col.to]} ${col.port.port}/${col.port.protocol}`;
+          const t = truth.get(k) ?? [0, 0];
+          t[0] += decided(s, col.to) ? (col.allowed[s] ?? 0) : 0;
+          t[1]++;
+          truth.set(k, t);
         }
-        const rows: Connection[] = [];
-        agg.forEachDestination((r) => rows.push(...r));
-        const covered = new Set<string>();
-        for (const row of rows) {
-          // The structured sources say the same as the text, without its ambiguity.
-          assert.deepEqual(
-            sourcesOf(row).map((r) => (r.kind === 'all' ? '*' : r.kind === 'namespace' ? `${r.namespace}/*` : agg.workloads[r.index]?.name)),
-            row.from,
-          );
-          for (const from of row.from) assert.ok(agg.workloads.some((x) => from === '*' || from === `${x.namespace}/*` || from === x.name), `row from ${from} names workloads`);
-          const sources = agg.workloads.filter((x) => row.from.some((from) => from === '*' || from === `${x.namespace}/*` || from === x.name));
-          for (const src of sources) {
-            for (const p of row.allowed.flatMap(expand)) {
+      }
+      const rows: Connection[] = [];
+      agg.forEachDestination((r) => rows.push(...r));
+      const covered = new Set<string>();
+      for (const row of rows) {
+        // The structured sources say the same as the text, without its ambiguity.
+        assert.deepEqual(
+          sourcesOf(row).map((r) => (r.kind === 'all' ? '*' : r.kind === 'namespace' ? `${r.namespace}/*` : agg.workloads[r.index]?.name)),
+          row.from,
+        );
+        for (const from of row.from) assert.ok(agg.workloads.some((x) => from === '*' || from === `${x.namespace}/*` || from === x.name), `row from ${from} names workloads`);
+        const sources = agg.workloads.filter((x) => row.from.some((from) => from === '*' || from === `${x.namespace}/*` || from === x.name));
+        for (const src of sources) {
+          for (const p of row.allowed.flatMap(expand)) {
+            const k = `${src.name} ${row.to} ${p}`;
+            const t = truth.get(k);
+            if (!t) continue; // no pair (a single-pod destination and itself): loopback, always allowed
+            assert.equal(t[0], t[1], `${k}: row says allowed, ${t[0]} of ${t[1]} pairs are`);
+            covered.add(k);
+          }
+          for (const part of row.partial) {
+            for (const p of expand(part.ports)) {
               const k = `${src.name} ${row.to} ${p}`;
-              const t = truth.get(k);
-              if (!t) continue; // no pair (a single-pod destination and itself): loopback, always allowed
-              assert.equal(t[0], t[1], `${k}: row says allowed, ${t[0]} of ${t[1]} pairs are`);
+              assert.deepEqual(truth.get(k), [part.pairs, part.of], `${k}: partial counts`);
+              assert.ok(part.pairs > 0 && part.pairs < part.of);
               covered.add(k);
             }
-            for (const part of row.partial) {
-              for (const p of expand(part.ports)) {
-                const k = `${src.name} ${row.to} ${p}`;
-                assert.deepEqual(truth.get(k), [part.pairs, part.of], `${k}: partial counts`);
-                assert.ok(part.pairs > 0 && part.pairs < part.of);
-                covered.add(k);
-              }
-            }
           }
         }
-        for (const [k, [allowed]] of truth) if (allowed > 0) assert.ok(covered.has(k), `${k}: ${allowed} allowed pairs not shown`);
-      }),
-      { numRuns: 400 },
-    );
+      }
+      for (const [k, [allowed]] of truth) if (allowed > 0) assert.ok(covered.has(k), `${k}: ${allowed} allowed pairs not shown`);
+    }),
+    { numRuns: 400 },
+  );
 }
 
 describe('reach: workload names and port ranges', () => {
