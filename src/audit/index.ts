@@ -6,7 +6,7 @@
 import { CLUSTER_INTENT_LABEL, INTENT_LABEL, SPEC_HASH_ANNOTATION, belongsTo, isManaged, specHash } from '../compile';
 import type { NamespaceView, ValidBaseline } from '../intent/baseline';
 import type { ValidIntent } from '../intent/types';
-import type { KubeObject, LabelSelector, Namespace, NetworkPolicy, NetworkPolicyPeer, Pod } from '../model/kubernetes';
+import type { KubeObject, LabelSelector, Namespace, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Pod } from '../model/kubernetes';
 import { isReferencedKind, parseIngress } from '../resolve';
 import { labelValue } from '../model/labels';
 import { buildCluster, effectivePolicyTypes, matchesSelector, parseCidr, policyId } from '../reach';
@@ -28,6 +28,12 @@ export interface CompiledIntent {
   readonly coveredBackends?: readonly string[];
   /** Its endpoints given by reference, with the object each names (`Service shop/api`). */
   readonly references?: readonly { readonly endpoint: string; readonly object: string }[];
+  /**
+   * True when the operator reports having applied this very generation (`status.observedGeneration` equals
+   * `metadata.generation`): then a policy it generates that is absent was deleted (missing-policy). Otherwise,
+   * as for intent files of a pull request (no status), what differs is a pending change.
+   */
+  readonly applied?: boolean;
 }
 
 export type Direction = 'Ingress' | 'Egress';
@@ -37,6 +43,7 @@ export type Finding =
   | { readonly kind: 'admits-everyone'; readonly policy: string; readonly direction: Direction; readonly rule: number; readonly reason: string }
   | { readonly kind: 'intent-selects-nothing'; readonly intent: string; readonly workload: string }
   | { readonly kind: 'drifted-policy'; readonly policy: string; readonly intent: string; readonly reason: string }
+  | { readonly kind: 'pending-change'; readonly policy: string; readonly intent: string; readonly change: 'add' | 'update' | 'remove'; readonly reason: string }
   | { readonly kind: 'missing-policy'; readonly policy: string; readonly intent: string }
   | { readonly kind: 'no-default-deny'; readonly namespace: string; readonly directions: readonly Direction[] }
   | { readonly kind: 'uncovered-backend'; readonly ingress: string; readonly backend: string }
@@ -48,6 +55,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'admits-everyone',
   'intent-selects-nothing',
   'drifted-policy',
+  'pending-change',
   'missing-policy',
   'no-default-deny',
   'uncovered-backend',
@@ -127,17 +135,54 @@ function unisolatedPods({ objects }: AuditInput): Finding[] {
 }
 
 function admitsEveryone(p: NetworkPolicy): Finding[] {
+  return openRules(p).filter((r) => !r.byDesign).map(({ byDesign: _, ...f }) => f);
+}
+
+/** A rule open to everyone, and whether it is one netseg's own policy opens by design. */
+type OpenRule = Extract<Finding, { kind: 'admits-everyone' }> & { readonly byDesign: boolean };
+
+function openRules(p: NetworkPolicy): OpenRule[] {
   const types = effectivePolicyTypes(p);
-  const out: Finding[] = [];
-  const check = (direction: Direction, rules: readonly (readonly NetworkPolicyPeer[] | undefined)[]): void => {
-    rules.forEach((peers, rule) => {
+  const own = isOperatorPolicy(p);
+  const out: OpenRule[] = [];
+  const check = (direction: Direction, rules: readonly { readonly peers?: readonly NetworkPolicyPeer[]; readonly ports?: readonly NetworkPolicyPort[] }[]): void => {
+    rules.forEach(({ peers, ports }, rule) => {
       const reason = openPeersReason(peers ?? [], direction);
-      if (reason) out.push({ kind: 'admits-everyone', policy: policyId(p), direction, rule, reason });
+      const byDesign = own && portsWithin(ports, direction === 'Ingress' ? OPERATOR_OPEN_INGRESS : OPERATOR_OPEN_EGRESS);
+      if (reason) out.push({ kind: 'admits-everyone', policy: policyId(p), direction, rule, reason, byDesign });
     });
   };
-  if (types.ingress) check('Ingress', (p.spec.ingress ?? []).map((r) => r.from));
-  if (types.egress) check('Egress', (p.spec.egress ?? []).map((r) => r.to));
+  if (types.ingress) check('Ingress', (p.spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })));
+  if (types.egress) check('Egress', (p.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports })));
   return out;
+}
+
+/**
+ * netseg's own NetworkPolicy (deploy/base/networkpolicy.yaml, the Helm chart's copy): it selects the operator's
+ * pods by `app.kubernetes.io/name: netseg-operator` and opens, to every address, only the metrics/probe port
+ * (ingress 8080/TCP: Prometheus and the kubelet are anywhere) and the API server's ports (egress 443 and
+ * 6443/TCP: its address differs per cluster). Those two openings are by design and not findings; any other
+ * open rule of it is. Recognised by what it selects and opens, not by its name: a copy elsewhere opens no more.
+ */
+const OPERATOR_POD_LABEL = { key: 'app.kubernetes.io/name', value: 'netseg-operator' } as const;
+const OPERATOR_OPEN_INGRESS: readonly number[] = [8080];
+const OPERATOR_OPEN_EGRESS: readonly number[] = [443, 6443];
+
+function isOperatorPolicy(p: NetworkPolicy): boolean {
+  const sel = p.spec.podSelector ?? {};
+  const labels = Object.entries(sel.matchLabels ?? {});
+  return labels.length === 1 && labels[0]?.[0] === OPERATOR_POD_LABEL.key && labels[0]?.[1] === OPERATOR_POD_LABEL.value && (sel.matchExpressions ?? []).length === 0;
+}
+
+/** Ports that are all TCP numbers (no range) among `allowed`; no ports at all means every port: not within. */
+function portsWithin(ports: readonly NetworkPolicyPort[] | undefined, allowed: readonly number[]): boolean {
+  if (!ports || ports.length === 0) return false;
+  return ports.every((p) => (p.protocol ?? 'TCP') === 'TCP' && typeof p.port === 'number' && allowed.includes(p.port) && (p.endPort === undefined || p.endPort === p.port));
+}
+
+/** The open rules of netseg's own policy that audit does not flag, so the output can say what it left out. */
+export function openByDesign(policies: readonly NetworkPolicy[]): { readonly policy: string; readonly direction: Direction; readonly rule: number }[] {
+  return policies.flatMap((p) => openRules(p).filter((r) => r.byDesign).map((r) => ({ policy: r.policy, direction: r.direction, rule: r.rule })));
 }
 
 function openPeersReason(peers: readonly NetworkPolicyPeer[], direction: Direction): string | undefined {
@@ -175,6 +220,12 @@ function drift(input: AuditInput): Finding[] {
   return [...driftedPolicies(input), ...(input.policiesListed ? missingPolicies(input) : [])];
 }
 
+/**
+ * A managed policy whose spec no longer matches its own spec-hash annotation was edited out-of-band: drift (the
+ * operator restores it). One that is as the operator wrote it but differs from what its intent, as given,
+ * compiles to (or that the intent no longer generates) is a pending change, not drift: the intent changed (a pull
+ * request, a generation not yet reconciled) or an object it references did, and the next reconcile writes it.
+ */
 function driftedPolicies({ objects, compiled }: AuditInput): Finding[] {
   const out: Finding[] = [];
   for (const p of objects.policies) {
@@ -182,34 +233,41 @@ function driftedPolicies({ objects, compiled }: AuditInput): Finding[] {
     const intentLabel = labelValue(p.metadata.labels, INTENT_LABEL);
     const owner = compiled.find((c) => belongsTo(p, c.intent));
     const intentName = owner ? `${owner.intent.namespace}/${owner.intent.name}` : `${p.metadata.namespace ?? 'default'}/${intentLabel ?? '?'}`;
-    for (const reason of driftReasons(p, owner)) out.push({ kind: 'drifted-policy', policy: policyId(p), intent: intentName, reason });
+    const edited = editReason(p);
+    if (edited) {
+      out.push({ kind: 'drifted-policy', policy: policyId(p), intent: intentName, reason: edited });
+      continue;
+    }
+    if (!owner) continue; // its intent is not in the input: nothing to compare with
+    const want = owner.policies.find((w) => policyId(w) === policyId(p));
+    const why = owner.applied ? 'the operator writes it at its next reconcile (an object the intent references changed, or netseg did)' : 'the intent as given is not applied yet';
+    if (!want) out.push({ kind: 'pending-change', policy: policyId(p), intent: intentName, change: 'remove', reason: `its intent no longer generates it: ${why}` });
+    else if (specHash(want) !== specHash(p)) out.push({ kind: 'pending-change', policy: policyId(p), intent: intentName, change: 'update', reason: `its intent compiles to a different spec: ${why}` });
   }
   return out;
 }
 
+/** An absent policy of an applied intent was deleted (missing-policy); of any other, the intent adds it. */
 function missingPolicies({ objects, compiled }: AuditInput): Finding[] {
   const out: Finding[] = [];
   const live = new Set(objects.policies.map(policyId));
   for (const c of compiled) {
     if (c.intent.enforcement !== 'Enforce') continue;
+    const intent = `${c.intent.namespace}/${c.intent.name}`;
     for (const want of c.policies) {
-      if (!live.has(policyId(want))) out.push({ kind: 'missing-policy', policy: policyId(want), intent: `${c.intent.namespace}/${c.intent.name}` });
+      if (live.has(policyId(want))) continue;
+      if (c.applied) out.push({ kind: 'missing-policy', policy: policyId(want), intent });
+      else out.push({ kind: 'pending-change', policy: policyId(want), intent, change: 'add', reason: 'the intent as given adds it and is not applied yet' });
     }
   }
   return out;
 }
 
-function driftReasons(p: NetworkPolicy, owner: CompiledIntent | undefined): string[] {
-  const reasons: string[] = [];
+function editReason(p: NetworkPolicy): string | undefined {
   const annotated = labelValue(p.metadata.annotations, SPEC_HASH_ANNOTATION);
-  const actual = specHash(p);
-  if (annotated === undefined) reasons.push(`no ${SPEC_HASH_ANNOTATION} annotation`);
-  else if (annotated !== actual) reasons.push('spec edited since it was generated (spec hash differs from its annotation)');
-  if (!owner) return reasons; // its intent is not in the input: nothing to compare with
-  const want = owner.policies.find((w) => policyId(w) === policyId(p));
-  if (!want) reasons.push('its intent no longer generates it (stale)');
-  else if (specHash(want) !== actual) reasons.push('spec differs from what its intent compiles to now');
-  return reasons;
+  if (annotated === undefined) return `no ${SPEC_HASH_ANNOTATION} annotation`;
+  if (annotated !== specHash(p)) return 'spec edited since it was generated (spec hash differs from its annotation)';
+  return undefined;
 }
 
 /**
@@ -240,9 +298,19 @@ function isBaselineDenyAll(p: NetworkPolicy, d: Direction): boolean {
   return d === 'Ingress' ? types.ingress : types.egress;
 }
 
-/** A default deny selects every pod of its namespace (podSelector {}) and has no rule in that direction. */
+/**
+ * A default deny selects every pod of its namespace (podSelector {}) and has no rule in that direction, except,
+ * for Egress, rules that only open DNS: netseg's default-deny keeps DNS (allowDNS, API.md) and so do most
+ * hand-written ones. A DNS rule opens only port 53 (UDP or TCP); whoever it opens port 53 to, admits-everyone
+ * judges its peers separately.
+ */
 export function isDefaultDeny(p: NetworkPolicy, d: Direction): boolean {
   const types = effectivePolicyTypes(p);
   if (!isEmptySelector(p.spec.podSelector ?? {})) return false;
-  return d === 'Ingress' ? types.ingress && (p.spec.ingress ?? []).length === 0 : types.egress && (p.spec.egress ?? []).length === 0;
+  return d === 'Ingress' ? types.ingress && (p.spec.ingress ?? []).length === 0 : types.egress && (p.spec.egress ?? []).every((r) => isDnsOnly(r.ports));
+}
+
+function isDnsOnly(ports: readonly NetworkPolicyPort[] | undefined): boolean {
+  if (!ports || ports.length === 0) return false; // every port
+  return ports.every((p) => p.port === 53 && (p.protocol ?? 'TCP') !== 'SCTP' && (p.endPort === undefined || p.endPort === 53));
 }

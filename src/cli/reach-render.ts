@@ -54,6 +54,27 @@ export interface Connection {
   readonly partial: readonly PartialPorts[];
 }
 
+/**
+ * A source of a row, as the graph draws it: a workload (its index in `workloads`), every pod of a namespace
+ * (`ns/*`) or every pod (`*`). Kept beside the row, not in it (the JSON rows stay as they are), because a
+ * workload named `*` (a pod named so in a file) would make `ns/*` ambiguous as text.
+ */
+export type SourceRef = { readonly kind: 'workload'; readonly index: number } | { readonly kind: 'namespace'; readonly namespace: string } | { readonly kind: 'all' };
+
+const sourceRefs = new WeakMap<Connection, readonly SourceRef[]>();
+
+/** The sources of a row `aggregate` made, in the order of its `from`. */
+export function sourcesOf(c: Connection): readonly SourceRef[] {
+  return sourceRefs.get(c) ?? [];
+}
+
+/**
+ * Which allowed pod pairs are folded: `all` of them (the default view), or `policy`, only those a NetworkPolicy
+ * decides: the destination pod is isolated for ingress or the source pod for egress (`--only-isolated`). The
+ * others are open only because no policy isolates either side.
+ */
+export type Relation = 'all' | 'policy';
+
 export interface Aggregation {
   readonly workloads: readonly Workload[];
   /** Calls visit with each destination workload's rows, destinations in name order, sources in name order. */
@@ -68,7 +89,7 @@ interface PortTally {
   readonly allowed: Int32Array;
 }
 
-export function aggregate(cluster: Cluster): Aggregation {
+export function aggregate(cluster: Cluster, relation: Relation = 'all'): Aggregation {
   const names = cluster.pods.map(workloadOf);
   const sorted = [...new Set(names)].sort();
   const indexOf = new Map(sorted.map((w, i) => [w, i]));
@@ -83,6 +104,7 @@ export function aggregate(cluster: Cluster): Aggregation {
   const namespaces = new Map<string, number[]>();
   workloads.forEach((w, i) => namespaces.set(w.namespace, [...(namespaces.get(w.namespace) ?? []), i]));
   const column = matrixColumns(cluster);
+  const egressIsolated = Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 1 : 0));
   return {
     workloads,
     forEachDestination(visit) {
@@ -96,6 +118,7 @@ export function aggregate(cluster: Cluster): Aggregation {
             t.declaring++;
             const col = column(d, port);
             col[d] = 0; // a pod to itself is not a pair
+            if (relation === 'policy' && (cluster.ingressOf[d] ?? []).length === 0) keepOnly(col, egressIsolated);
             tally(col, wOf, t.allowed);
           }
         }
@@ -105,7 +128,11 @@ export function aggregate(cluster: Cluster): Aggregation {
   };
 }
 
-/** What one source workload may reach of the destination: some ports allowed, some partial. */
+/** col[s] stays 1 only where mask[s] is 1: the pairs of a destination that is not isolated, from sources that are. */
+function keepOnly(col: Uint8Array, mask: Uint8Array): void {
+  for (let s = 0; s < col.length; s++) col[s] = (col[s] as number) & (mask[s] as number);
+}
+
 /** allowed[w] += the sources of workload w that the column allows. Small on purpose: V8 optimizes it alone. */
 function tally(col: Uint8Array, wOf: Int32Array, allowed: Int32Array): void {
   for (let s = 0; s < col.length; s++) if (col[s] === 1) (allowed[wOf[s] as number] as number)++;
@@ -158,11 +185,13 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
     return key;
   };
   const vacuousDw = workloads[dw]?.pods === 1;
-  const groups = new Map<StateKey, string[]>();
-  const add = (key: StateKey, from: string): void => {
+  const groups = new Map<StateKey, { from: string[]; refs: SourceRef[] }>();
+  const add = (key: StateKey, from: string, ref: SourceRef): void => {
     const g = groups.get(key);
-    if (g) g.push(from);
-    else groups.set(key, [from]);
+    if (g) {
+      g.from.push(from);
+      g.refs.push(ref);
+    } else groups.set(key, { from: [from], refs: [ref] });
   };
   let common: StateKey | undefined;
   let everyone = namespaces.size > 1;
@@ -179,16 +208,21 @@ function rowsTo(dw: number, tallies: PortTally[], workloads: readonly Workload[]
     const first = keys[0] as StateKey;
     const same = (rest === 0 || onlyVacuous) && !(typeof first === 'string' && first.includes('/')) && keys.every((k) => k === first);
     if (same && cs.length >= 2) {
-      add(first, `${ns}/*`);
+      add(first, `${ns}/*`, { kind: 'namespace', namespace: ns });
     } else {
-      cs.forEach((w, i) => add(keys[i] as string, workloads[w]?.name ?? ''));
+      cs.forEach((w, i) => add(keys[i] as string, workloads[w]?.name ?? '', { kind: 'workload', index: w }));
     }
     if (!same) everyone = false;
     else if (common === undefined) common = first;
     else if (common !== first) everyone = false;
   }
-  if (everyone && common !== undefined) return [{ from: ['*'], to, ...decode(common, tallies) }];
-  return [...groups].map(([key, from]) => ({ from, to, ...decode(key, tallies) }));
+  if (everyone && common !== undefined) return [withRefs({ from: ['*'], to, ...decode(common, tallies) }, [{ kind: 'all' }])];
+  return [...groups].map(([key, g]) => withRefs({ from: g.from, to, ...decode(key, tallies) }, g.refs));
+}
+
+function withRefs(c: Connection, refs: readonly SourceRef[]): Connection {
+  sourceRefs.set(c, refs);
+  return c;
 }
 
 /** A source's state towards one destination: a bitmask of fully allowed ports, or one code per port. */
@@ -293,30 +327,4 @@ export function writeJson(agg: Aggregation, out: (text: string) => void): void {
     first = false;
   });
   out('\n]}\n');
-}
-
-export function renderGraph(agg: Aggregation, format: 'dot' | 'mermaid'): string {
-  const ids = new Map<string, number>();
-  const id = (name: string): number => {
-    let i = ids.get(name);
-    if (i === undefined) ids.set(name, (i = ids.size));
-    return i;
-  };
-  for (const w of agg.workloads) id(w.name);
-  const es: { from: number; to: number; label: string }[] = [];
-  agg.forEachDestination((conns) => {
-    for (const c of conns) {
-      const label = [...c.allowed, ...c.partial.map((p) => `${p.ports}*`)].join(' ');
-      for (const from of c.from) es.push({ from: id(from), to: id(c.to), label });
-    }
-  });
-  const nodes = [...ids.keys()];
-  if (format === 'dot') {
-    const lines = nodes.map((w, i) => `  n${i} [label=${JSON.stringify(w)}];`);
-    const arrows = es.map((e) => `  n${e.from} -> n${e.to} [label=${JSON.stringify(e.label)}];`);
-    return ['digraph reach {', '  rankdir=LR;', '  node [shape=box];', ...lines, ...arrows, '}', ''].join('\n');
-  }
-  const lines = nodes.map((w, i) => `  n${i}["${w.replace(/"/g, '#quot;')}"]`);
-  const arrows = es.map((e) => `  n${e.from} -->|"${e.label}"| n${e.to}`);
-  return ['flowchart LR', ...lines, ...arrows, ''].join('\n');
 }

@@ -26,13 +26,16 @@ import { clusterOf } from './cluster-input';
 import { type KubeFlags, addKubeFlags } from './kube-flags';
 import { loadCombined } from './sources';
 import { answerFlows } from './reach-flows';
-import { aggregate, renderGraph, writeJson, writeTable } from './reach-render';
+import { buildGraph, renderDot, renderMermaid } from './reach-graph';
+import { aggregate, writeJson, writeTable } from './reach-render';
+import { type ReachFilter, filtered, parseFilter } from './reach-view';
 import { type RawQuery, type ServiceInfo, expandQuery, servicesFrom } from './reach-resolve';
 
 const FORMATS = ['table', 'json', 'dot', 'mermaid'] as const;
 type Format = (typeof FORMATS)[number];
 
-interface ReachOptions extends KubeFlags {
+/** `namespace` is reach's view filter (many), not kubectl's one namespace: the whole input is always read. */
+interface ReachOptions extends Omit<KubeFlags, 'namespace'> {
   filename?: string[];
   output: string;
   from?: string;
@@ -44,6 +47,9 @@ interface ReachOptions extends KubeFlags {
   flows?: string[];
   format?: FlowFormat;
   enforceDryRun?: boolean;
+  namespace?: string[];
+  workload?: string[];
+  onlyIsolated?: boolean;
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -51,7 +57,7 @@ export function register(program: Command, io: CliIO): void {
     .command('reach')
     .description('Which pods may connect to which, on which ports, under the given NetworkPolicies and intents')
     .option('-f, --filename <paths...>', 'YAML/JSON files or folders: Namespaces, Pods, NetworkPolicies, SegmentationIntents, Services (default: the cluster; with --kubeconfig/--context, laid over it)');
-  // No -n: every namespace's policies and pods decide what reaches what, so the whole input is always read.
+  // Its -n is a view filter (below): every namespace's policies and pods decide what reaches what, so the whole input is always read.
   addKubeFlags(cmd)
     .option('-o, --output <format>', `output format: ${FORMATS.join('|')}`, 'table')
     .option('--from <source>', 'one question: the source, NAMESPACE/POD, NAMESPACE/WORKLOAD, NAMESPACE/SERVICE or an IP address')
@@ -63,6 +69,9 @@ export function register(program: Command, io: CliIO): void {
     .option('--flows <files...>', 'answer every observed flow in these flow logs (hubble, ig or netseg format); exit 1 when any is denied')
     .addOption(new Option('--format <format>', 'the --flows files\' format (default: told from each file\'s content)').choices([...FLOW_FORMATS]))
     .option('--enforce-dry-run', 'count DryRun intents as enforced: what would break if they were enforced?')
+    .option('-n, --namespace <namespaces...>', 'aggregated view: only rows to or from workloads of these namespaces (repeat or comma list)')
+    .option('--workload <workloads...>', 'aggregated view: only rows to or from these workloads, NAMESPACE/NAME as the table prints them (repeat or comma list)')
+    .option('--only-isolated', 'aggregated view: only pod pairs a NetworkPolicy decides (destination isolated for ingress or source isolated for egress)')
     .action(async (opts: ReachOptions) => io.setExitCode(await runReach(opts, io)));
 }
 
@@ -70,7 +79,10 @@ async function runReach(opts: ReachOptions, io: CliIO): Promise<number> {
   const format = FORMATS.find((f) => f === opts.output);
   if (!format) return usage(io, `unknown output format "${opts.output}" (use ${FORMATS.join(', ')})`);
   if (opts.perPod && format !== 'json') return usage(io, '--per-pod goes with -o json');
-  const src = await loadCombined(opts);
+  const viewFlags = opts.namespace !== undefined || opts.workload !== undefined || opts.onlyIsolated === true;
+  const otherMode = opts.perPod ? '--per-pod' : opts.flows ? '--flows' : opts.queries ? '--queries' : opts.from ?? opts.to ?? opts.port ? '--from/--to/--port' : undefined;
+  if (viewFlags && otherMode) return usage(io, `--namespace, --workload and --only-isolated filter the aggregated view, not ${otherMode}`);
+  const src = await loadCombined({ filename: opts.filename, kubeconfig: opts.kubeconfig, context: opts.context });
   // No answer over half a cluster: a pod or policy left out would change verdicts silently.
   if (!src.ok) return fail(io, src.errors);
   const loaded = clusterOf(src.loaded, { enforceDryRun: opts.enforceDryRun === true });
@@ -87,9 +99,11 @@ async function runReach(opts: ReachOptions, io: CliIO): Promise<number> {
   const services = servicesFrom(loaded.objects.services);
   if (single === 3) return answerOne(cluster, services, { from: opts.from, to: opts.to, port: opts.port, protocol: opts.protocol }, format, io);
   if (opts.queries) return answerMany(cluster, services, opts.queries, format, io);
-  if (opts.perPod) printPerPod(computeMatrix(cluster), io);
-  else printAggregated(cluster, format, io);
-  return 0;
+  if (opts.perPod) {
+    printPerPod(computeMatrix(cluster), io);
+    return 0;
+  }
+  return printAggregated(cluster, format, opts, io);
 }
 
 function fail(io: CliIO, errors: readonly string[]): number {
@@ -200,11 +214,26 @@ function explainSide(s: SideVerdict): string {
   }
 }
 
-function printAggregated(cluster: Cluster, format: Format, io: CliIO): void {
-  const agg = aggregate(cluster);
-  if (format === 'table') writeTable(agg, (t) => io.out(t));
-  else if (format === 'json') writeJson(agg, (t) => io.out(t));
-  else io.out(renderGraph(agg, format));
+/**
+ * The per-workload view. The graphs always fold the policy-decided pairs (drawn solid) and draw the rest as
+ * "not isolated" unless --only-isolated; the table and JSON fold every allowed pair, or with --only-isolated
+ * only the policy-decided ones.
+ */
+function printAggregated(cluster: Cluster, format: Format, opts: ReachOptions, io: CliIO): number {
+  const graph = format === 'dot' || format === 'mermaid';
+  const agg = aggregate(cluster, graph || opts.onlyIsolated === true ? 'policy' : 'all');
+  const filter: ReachFilter | undefined | string = parseFilter(opts.namespace, opts.workload, agg.workloads);
+  if (typeof filter === 'string') return usage(io, filter);
+  if (format === 'table') {
+    writeTable(filtered(agg, filter), (t) => io.out(t));
+    if (opts.onlyIsolated) io.out('--only-isolated: only the pod pairs a NetworkPolicy decides (destination isolated for ingress or source for egress).\n');
+  }
+  else if (format === 'json') writeJson(filtered(agg, filter), (t) => io.out(t));
+  else {
+    const g = buildGraph(cluster, agg, { open: opts.onlyIsolated !== true, filter });
+    io.out(format === 'dot' ? renderDot(g) : renderMermaid(g));
+  }
+  return 0;
 }
 
 /**

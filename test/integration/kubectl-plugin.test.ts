@@ -85,14 +85,14 @@ describe('kubectl netseg (plugin) and kubeconfig resolution, on the real apiserv
   });
 
   it('--kubeconfig alone, and ~/.kube/config when nothing else is given', () => {
-    const explicit = kubectlNetseg(['audit', '--kubeconfig', cluster.kubeconfigPath, '-n', ns.name], { KUBECONFIG: decoy });
+    const explicit = kubectlNetseg(['audit', '--kubeconfig', cluster.kubeconfigPath, '-n', ns.name, '--details'], { KUBECONFIG: decoy });
     assert.equal(explicit.status, 0, explicit.stderr);
     assert.match(explicit.stdout, new RegExp(`${ns.name}/web`));
     fs.mkdirSync(path.join(dir, '.kube'), { recursive: true });
     fs.copyFileSync(cluster.kubeconfigPath, path.join(dir, '.kube', 'config'));
     const env = { ...process.env } as Record<string, string>;
     delete env['KUBECONFIG'];
-    const home = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'netseg'), 'audit', '-n', ns.name], { encoding: 'utf8', env: { ...env, HOME: dir }, timeout: 60_000 });
+    const home = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'netseg'), 'audit', '-n', ns.name, '--details'], { encoding: 'utf8', env: { ...env, HOME: dir }, timeout: 60_000 });
     assert.equal(home.status, 0, home.stderr);
     assert.match(home.stdout, new RegExp(`${ns.name}/web`));
   });

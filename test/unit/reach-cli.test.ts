@@ -154,7 +154,7 @@ describe('netseg reach', () => {
   it('draws the allowed flows as dot and as mermaid', async () => {
     const dot = await run('-f', SHOP, '-o', 'dot');
     assert.match(dot.out, /^digraph reach \{/);
-    assert.match(dot.out, /n\d+ -> n\d+ \[label="5432\/TCP"\];/);
+    assert.match(dot.out, /w\d+ -> w\d+ \[label="5432\/TCP"\];/);
     const mermaid = await run('-f', SHOP, '-o', 'mermaid');
     assert.match(mermaid.out, /^flowchart LR/);
     assert.match(mermaid.out, /-->\|"9000\/TCP"\|/);
