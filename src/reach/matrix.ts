@@ -128,7 +128,9 @@ class EgressIndex {
   /** bits[d * words + (a >>> 5)] bit (a & 31): pod d is in set a. Undefined when too large (then sets are read). */
   private readonly bits: Uint32Array | undefined;
   private readonly words: number;
-  private readonly selected: (readonly number[])[];
+  /** The pods each policy selects, all in one array (policy pi's are selectedPods[selectedStart[pi] .. selectedStart[pi + 1]]): read for thousands of policies per column, they stay in cache. */
+  private readonly selectedStart: Int32Array;
+  private readonly selectedPods: Int32Array;
   /** Per column stamps, so that nothing is cleared between columns. */
   private stamp = 0;
   private readonly sigStamp: Int32Array;
@@ -136,13 +138,16 @@ class EgressIndex {
   private readonly policyStamp: Int32Array;
   /** The rules towards the last destination asked about. */
   private lastD = -1;
-  private towards: Int32Array;
+  private readonly towards: Int32Array;
   private towardsCount = 0;
 
   constructor(private readonly cluster: Cluster) {
     this.n = cluster.pods.length;
     this.open = Uint8Array.from(cluster.pods, (_, i) => ((cluster.egressOf[i] ?? []).length > 0 ? 0 : 1));
-    this.selected = cluster.policies.map((p) => p.selected);
+    this.selectedStart = new Int32Array(cluster.policies.length + 1);
+    cluster.policies.forEach((p, pi) => (this.selectedStart[pi + 1] = (this.selectedStart[pi] as number) + p.selected.length));
+    this.selectedPods = new Int32Array(this.selectedStart[cluster.policies.length] as number);
+    cluster.policies.forEach((p, pi) => this.selectedPods.set(p.selected, this.selectedStart[pi]));
     const setIds = new Map<Uint8Array, number>();
     const sigIds = new Map<string, number>();
     const policyOf: number[] = [];
@@ -196,23 +201,21 @@ class EgressIndex {
 
   /** Fills `towards` with the egress rules whose peers include pod d. */
   private rulesTowards(d: number): void {
-    let count = 0;
-    const push = (rules: readonly number[]): void => {
-      for (const r of rules) this.towards[count++] = r;
-    };
-    push(this.everywhere);
-    if (this.bits) {
+    const towards = this.towards;
+    let count = appendAll(this.everywhere, towards, 0);
+    const bits = this.bits;
+    if (bits) {
       const base = d * this.words;
       for (let w = 0; w < this.words; w++) {
-        let word = this.bits[base + w] as number;
+        let word = bits[base + w] as number;
         while (word !== 0) {
           const bit = 31 - Math.clz32(word & -word);
           word &= word - 1;
-          push(this.rulesOfSet[(w << 5) + bit] ?? []);
+          count = appendAll(this.rulesOfSet[(w << 5) + bit] as number[], towards, count);
         }
       }
     } else {
-      for (let a = 0; a < this.sets.length; a++) if ((this.sets[a] as Uint8Array)[d] === 1) push(this.rulesOfSet[a] ?? []);
+      for (let a = 0; a < this.sets.length; a++) if ((this.sets[a] as Uint8Array)[d] === 1) count = appendAll(this.rulesOfSet[a] as number[], towards, count);
     }
     this.towardsCount = count;
   }
@@ -226,23 +229,29 @@ class EgressIndex {
     const named = this.cluster.pods[d]?.named;
     const stamp = ++this.stamp;
     const out = this.open.slice();
+    const { towards, ruleSig, rulePolicy, sigStamp, sigOk, policyStamp, selectedStart, selectedPods } = this;
     for (let i = 0; i < this.towardsCount; i++) {
-      const r = this.towards[i] as number;
-      const sig = this.ruleSig[r] as number;
+      const r = towards[i] as number;
+      const sig = ruleSig[r] as number;
       if (sig >= 0) {
-        if (this.sigStamp[sig] !== stamp) {
-          this.sigStamp[sig] = stamp;
-          this.sigOk[sig] = rulePortsMatch(this.sigRule[sig] as RuleModel, port.port, port.protocol, named) ? 1 : 0;
+        if (sigStamp[sig] !== stamp) {
+          sigStamp[sig] = stamp;
+          sigOk[sig] = rulePortsMatch(this.sigRule[sig] as RuleModel, port.port, port.protocol, named) ? 1 : 0;
         }
-        if (this.sigOk[sig] === 0) continue;
+        if (sigOk[sig] === 0) continue;
       }
-      const pi = this.rulePolicy[r] as number;
-      if (this.policyStamp[pi] === stamp) continue;
-      this.policyStamp[pi] = stamp;
-      for (const s of this.selected[pi] ?? []) out[s] = 1;
+      const pi = rulePolicy[r] as number;
+      if (policyStamp[pi] === stamp) continue;
+      policyStamp[pi] = stamp;
+      for (let k = selectedStart[pi] as number, end = selectedStart[pi + 1] as number; k < end; k++) out[selectedPods[k] as number] = 1;
     }
     return out;
   }
+}
+
+function appendAll(from: readonly number[], to: Int32Array, at: number): number {
+  for (let i = 0; i < from.length; i++) to[at++] = from[i] as number;
+  return at;
 }
 
 /** Sets bit a of row d for every pod d in the set. Small on purpose: V8 optimizes it alone. */
