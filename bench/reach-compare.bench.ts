@@ -55,16 +55,18 @@ interface Run {
 
 /**
  * Runs under /usr/bin/time for the peak RSS and CPU time of any program (Go or Node), and under timeout(1), which
- * kills the program itself (not only the time process) when it runs out of time: exit 137, timedOut.
+ * stops the program itself (not only the time process) when it runs out of time: SIGTERM, SIGKILL 10 s later,
+ * exit 124 or 137, timedOut. (`timeout -s KILL` would kill timeout too, before it reaps the program, and the
+ * program's CPU time would be lost.)
  */
 async function runOnce(cmd: string, args: readonly string[], timeoutMs: number): Promise<Run> {
   const timeFile = path.join(os.tmpdir(), `netseg-compare-time-${process.pid}.txt`);
   fs.rmSync(timeFile, { force: true });
-  const limit = ['timeout', '-s', 'KILL', String(Math.ceil(timeoutMs / 1000))];
+  const limit = ['timeout', '-k', '10', String(Math.ceil(timeoutMs / 1000))];
   const r = await runCommand('/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', ...limit, cmd, ...args], { timeoutMs: timeoutMs + 60_000 });
   const last = (fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8') : '').trim().split('\n').pop() ?? '';
   const [kb, user, sys] = last.split(' ').map(Number);
-  const timedOut = r.code === 137 || r.ms >= timeoutMs;
+  const timedOut = r.code === 124 || r.code === 137 || r.ms >= timeoutMs;
   if (r.code !== 0 && !timedOut) process.stderr.write(`${path.basename(cmd)} ${args.join(' ')}: exit ${r.code}\n${r.stderrTail}\n`);
   const cpuMs = Math.round(((user ?? NaN) + (sys ?? NaN)) * 1000);
   return { ms: r.ms, cpuMs, peakRssMB: Math.round((kb ?? NaN) / 1024), outBytes: r.outBytes, code: r.code, timedOut };
