@@ -142,7 +142,8 @@ export async function run(): Promise<void> {
         netseg: a,
         netpolAnalyzer: b,
         wallRatio: `${bound}${ratio(b['medianMs'] as number, a['medianMs'] as number)}`,
-        cpuRatio: `${bound}${ratio(b['medianCpuMs'] as number, a['medianCpuMs'] as number)}`,
+        // A stopped run's CPU time is not reported through timeout(1) reliably: no CPU ratio then.
+        cpuRatio: bound ? 'n/a (stopped)' : `${ratio(b['medianCpuMs'] as number, a['medianCpuMs'] as number)}`,
         loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10),
       };
       rows.push(row);
