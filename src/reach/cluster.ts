@@ -170,8 +170,12 @@ class SelectorIndex {
   private readonly nsCache = new Map<string, ReadonlySet<string>>();
   private readonly peerCache = new Map<string, Uint8Array>();
   private readonly ipCache = new Map<string, Uint8Array>();
-  /** Each pod's IPv4 addresses as numbers, for the common IPv4 ipBlock without bigint arithmetic. */
-  private readonly v4: readonly number[][];
+  private readonly unionCache = new Map<string, Uint8Array>();
+  private readonly ids = new Map<Uint8Array, number>();
+  /** The members of the cached sets that hold few pods. */
+  private readonly sparse = new Map<Uint8Array, Int32Array>();
+  /** The pods' IPv4 addresses as numbers, sorted, for the common IPv4 ipBlock without bigint arithmetic (made when first needed). */
+  private v4: { readonly address: Float64Array; readonly pod: Int32Array } | undefined;
   private readonly byNamespace = new Map<string, number[]>();
   /** No pod: shared by rules whose peers match none. */
   readonly none: Uint8Array;
@@ -179,7 +183,6 @@ class SelectorIndex {
     readonly pods: readonly PodInfo[],
     private readonly namespaces: ReadonlyMap<string, Labels>,
   ) {
-    this.v4 = pods.map((p) => p.ips.filter((a) => a.family === 4).map((a) => Number(a.value)));
     this.none = new Uint8Array(pods.length);
     pods.forEach((p, i) => {
       const list = this.byNamespace.get(p.namespace);
@@ -214,15 +217,27 @@ class SelectorIndex {
     return hit;
   }
 
-  /** Pods of a selector peer; the result is shared, callers must not write to it. */
+  /**
+   * Pods of a selector peer; the result is shared, callers must not write to it. Only the pods of the namespaces
+   * the peer names are looked at (its own namespace's when namespaceSelector is absent, the common case).
+   */
   peerPods(peer: NetworkPolicyPeer, ownNamespace: string): Uint8Array {
     const key = `${selectorKey(peer.podSelector ?? {})}|${peer.namespaceSelector ? selectorKey(peer.namespaceSelector) : `=${ownNamespace}`}`;
     let hit = this.peerCache.get(key);
     if (!hit) {
       const podHits = this.podsMatching(peer.podSelector ?? {});
-      const namespaces = peer.namespaceSelector ? this.namespacesMatching(peer.namespaceSelector) : new Set([ownNamespace]);
+      const namespaces = peer.namespaceSelector ? this.namespacesMatching(peer.namespaceSelector) : [ownNamespace];
       hit = new Uint8Array(this.pods.length);
-      for (let k = 0; k < hit.length; k++) if (podHits[k] === 1 && namespaces.has((this.pods[k] as PodInfo).namespace)) hit[k] = 1;
+      const members: number[] = [];
+      for (const ns of namespaces) {
+        for (const k of this.podsIn(ns)) {
+          if (podHits[k] === 1) {
+            hit[k] = 1;
+            members.push(k);
+          }
+        }
+      }
+      this.remember(hit, members);
       this.peerCache.set(key, hit);
     }
     return hit;
@@ -234,18 +249,83 @@ class SelectorIndex {
     let hit = this.ipCache.get(key);
     if (!hit) {
       hit = new Uint8Array(this.pods.length);
-      const v4 = block.cidr.family === 4 && block.except.every((e) => e.family === 4);
-      for (let k = 0; k < hit.length; k++) {
-        const pod = this.pods[k] as PodInfo;
-        const inside = v4
-          ? (this.v4[k] ?? []).some((a) => v4Contains(block.cidr, a) && !block.except.some((e) => v4Contains(e, a)))
-          : pod.ips.some((a) => ipBlockContains(block, a));
-        if (inside) hit[k] = 1;
-      }
+      const members: number[] = [];
+      const add = (k: number): void => {
+        if (hit?.[k] === 1) return;
+        (hit as Uint8Array)[k] = 1;
+        members.push(k);
+      };
+      if (block.cidr.family === 4 && block.except.every((e) => e.family === 4)) this.v4Inside(block, add);
+      else this.pods.forEach((pod, k) => pod.ips.some((a) => ipBlockContains(block, a)) && add(k));
+      this.remember(hit, members);
       this.ipCache.set(key, hit);
     }
     return hit;
   }
+
+  /**
+   * Calls add(k) for each pod with an IPv4 address inside an IPv4 block and outside its excepts: a binary search
+   * in the pods' addresses sorted once, so thousands of ipBlocks cost their own pods, not every pod each.
+   */
+  private v4Inside(block: IpBlockModel, add: (k: number) => void): void {
+    const { address, pod } = (this.v4 ??= sortedV4(this.pods));
+    const first = Number(block.cidr.network);
+    const last = first + 2 ** (32 - block.cidr.prefix) - 1;
+    let lo = 0;
+    let hi = address.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((address[mid] as number) < first) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < address.length && (address[i] as number) <= last; i++) {
+      const a = address[i] as number;
+      if (!block.except.some((e) => v4Contains(e, a))) add(pod[i] as number);
+    }
+  }
+
+  /** Keeps the members of a sparse set, so that ORing it into a rule's set touches only them. */
+  private remember(hit: Uint8Array, members: readonly number[]): void {
+    if (members.length * 16 <= hit.length) this.sparse.set(hit, Int32Array.from(members));
+  }
+
+  /** target |= source, through source's members when it is sparse. */
+  orInto(target: Uint8Array, source: Uint8Array): void {
+    const members = this.sparse.get(source);
+    if (members) for (const k of members) target[k] = 1;
+    else orInto(target, source);
+  }
+
+  /**
+   * The union of several peers' pods, shared by the rules with the same peers (so that later steps that group
+   * rules by their pod set see one set); callers must not write to it.
+   */
+  union(hits: readonly Uint8Array[]): Uint8Array {
+    const key = hits.map((h) => this.idOf(h)).join(',');
+    let hit = this.unionCache.get(key);
+    if (!hit) {
+      hit = new Uint8Array(this.pods.length);
+      for (const h of hits) this.orInto(hit, h);
+      this.unionCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  private idOf(set: Uint8Array): number {
+    let id = this.ids.get(set);
+    if (id === undefined) this.ids.set(set, (id = this.ids.size));
+    return id;
+  }
+}
+
+/** Every IPv4 address of every pod as a number, sorted, with the pod it belongs to. */
+function sortedV4(pods: readonly PodInfo[]): { address: Float64Array; pod: Int32Array } {
+  const entries: [number, number][] = [];
+  pods.forEach((p, k) => {
+    for (const a of p.ips) if (a.family === 4) entries.push([Number(a.value), k]);
+  });
+  entries.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  return { address: Float64Array.from(entries, (e) => e[0]), pod: Int32Array.from(entries, (e) => e[1]) };
 }
 
 /** cidrContains for an IPv4 CIDR and an IPv4 address given as a number (0 to 2^32 - 1). */
@@ -308,9 +388,7 @@ function ruleModel(
     }
   });
   // One peer (the common case): share its cached array, nobody writes to a rule's pods.
-  let podHits = hits.length === 1 ? (hits[0] as Uint8Array) : new Uint8Array(ctx.index.pods.length);
-  if (hits.length > 1) for (const h of hits) orInto(podHits, h);
-  if (hits.length === 0) podHits = ctx.index.none;
+  const podHits = hits.length === 0 ? ctx.index.none : hits.length === 1 ? (hits[0] as Uint8Array) : ctx.index.union(hits);
   return {
     index: i,
     allPeers: list.length === 0,
