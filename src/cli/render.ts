@@ -62,7 +62,7 @@ export function renderObjects(objects: readonly Loaded[]): RenderResult {
   const { intents, baselines, namespaces } = sorted;
   const { compiled, errors } = compileIntents(intents, referencedObjects(sorted));
   const uncovered = compiled.flatMap((c) => c.uncoveredBackends.map((b) => `${c.source}: intent ${c.intent.namespace}/${c.intent.name}: Ingress backend ${b} is covered by no workload's service, so it opens nothing`));
-  const base = compileBaselines(baselines, namespaces);
+  const base = compileBaselines(baselines, namespaces, referencedObjects(sorted));
   // A baseline renders one set per selected Namespace of the input: none given, nothing would show.
   const empty = base.compiled.filter((c) => c.namespaces.length === 0).map((c) =>
     `${c.source}: ${CLUSTER_KIND} ${c.baseline.name} selects no Namespace of the input: give the Namespaces it should cover (kubectl get ns -o yaml)`,

@@ -48,7 +48,7 @@ function runVerify(opts: VerifyOptions, io: CliIO): number {
   // A baseline covers the Namespaces of the input (the cluster files and those given with it), and its proof
   // needs their pods: there is no synthetic world for "every namespace".
   const world = { namespaces: [...clusterObjects.namespaces, ...intentObjects.namespaces], pods: [...clusterObjects.pods, ...intentObjects.pods] };
-  const base = compileBaselines(intentObjects.baselines, world.namespaces);
+  const base = compileBaselines(intentObjects.baselines, world.namespaces, referenced);
   const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors, ...base.errors];
   if (intentObjects.intents.length + intentObjects.baselines.length === 0) allErrors.push(`no SegmentationIntent or ClusterSegmentationIntent in ${opts.filename.join(', ')}`);
   if (allErrors.length > 0) {
