@@ -5,7 +5,6 @@
  * (Ready=False/UnresolvedReference, an Event) and recovers by itself. Every baseline write is an audit record.
  */
 import { strict as assert } from 'assert';
-import { Writable } from 'stream';
 import { baselineControllerRef, compileBaseline } from '../../src/compile';
 import { checkBaseline, formatIssue, validateBaseline } from '../../src/intent';
 import type { ClusterSegmentationIntent, ClusterSegmentationIntentStatus, DeclaredBaseline, ValidBaseline } from '../../src/intent';
@@ -17,13 +16,14 @@ import { reconcileBaseline } from '../../src/operator/baseline';
 import type { CachedNamespace } from '../../src/operator/baseline';
 import { resyncBaselines } from '../../src/operator/baseline-sources';
 import { OwnWrites } from '../../src/operator/echo';
-import { createLogger } from '../../src/operator/logger';
 import { livePolicyOf } from '../../src/operator/store';
 import type { LivePolicy } from '../../src/operator/store';
 import { guardBaselineWrites } from '../../src/operator/writes';
 import { IntentReferences } from '../../src/operator/references';
 import { baselineObject } from '../fixtures/baselines';
 import { FakeKube } from './fake-kube';
+import { capture } from './log-capture';
+import type { Line } from './log-capture';
 
 type Spec = Record<string, unknown>;
 
@@ -175,10 +175,6 @@ describe('baseline references: resolveBaseline (the intents\' resolver)', () => 
 
 // -------------------------------------------------------------------------------------------- operator
 
-interface Line {
-  [k: string]: unknown;
-  message: string;
-}
 
 /** FakeKube with baselines: an in-memory apiserver for reconcileBaseline behind the real write guard. */
 class BaselineKube extends FakeKube {
@@ -212,16 +208,6 @@ class BaselineKube extends FakeKube {
   }
 }
 
-function capture(): { log: ReturnType<typeof createLogger>; lines: Line[] } {
-  const lines: Line[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done): void {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
-      done();
-    },
-  });
-  return { log: createLogger({ stream }), lines };
-}
 
 const NAMESPACES: CachedNamespace[] = [
   { name: 'shop', labels: {}, terminating: false },
