@@ -1,5 +1,6 @@
 /**
- * The write side of the operator's API access, as reconcile and the sweep see it; every write passes here:
+ * The write side of the operator's API access, as reconcile and the sweep see it, for intents (guardWrites) and
+ * baselines (guardBaselineWrites) alike; every write passes here:
  *  - only the leader writes: each write checks, so a reconcile in flight when the lease is lost writes nothing more;
  *  - policy writes are remembered (./echo.ts) so that their watch echo enqueues nothing;
  *  - every write sent is logged (./audit.ts), with the reason its caller gives, succeeded or failed.
@@ -8,7 +9,6 @@ import type { Logger } from 'winston';
 import type { NetworkPolicy } from '../model/kubernetes';
 import type { Kube } from '../kube/client';
 import { KIND_BASELINE, KIND_INTENT, KIND_POLICY } from '../kube/client';
-import type { Verb } from '../kube/errors';
 import { ApiError } from '../kube/errors';
 import { auditRecord, logWrite, storedVersion } from './audit';
 import type { WriteCause, WriteTarget } from './audit';
@@ -40,15 +40,6 @@ export interface EchoFilter {
   enqueue(key: string): void;
   /** The owner's key of a written policy (default: its intent's, ownerKey). */
   readonly keyOf?: (p: NetworkPolicy) => string | undefined;
-}
-
-/** Wraps a write so that it fails with NotLeader, sending nothing, once this replica no longer leads. */
-export function leaderOnly(leading: () => boolean) {
-  return <A extends unknown[]>(verb: Verb, kind: string, f: (...a: A) => Promise<unknown>) =>
-    async (...a: A): Promise<void> => {
-      if (!leading()) throw new ApiError(0, 'NotLeader', { verb, kind }, { detail: 'this replica does not hold the leader lease' });
-      await f(...a);
-    };
 }
 
 function target(verb: WriteTarget['verb'], kind: string, o: { readonly metadata: { readonly namespace?: string; readonly name?: string } }): WriteTarget {
