@@ -33,6 +33,14 @@ function* walk(node: Schema, p: string): Generator<[string, Schema]> {
   if (node.additionalProperties) yield* walk(node.additionalProperties, `${p}{}`);
 }
 
+/** The SegmentationIntent CRD's peer schema, which a baseline's peers repeat. */
+function intentPeerSchema(): Schema {
+  const intentFile = path.resolve(__dirname, '..', '..', '..', 'crds', 'segmentationintents.netseg.io.yaml');
+  const intentCrd = parseAllDocuments(fs.readFileSync(intentFile, 'utf8'))[0]?.toJS() as typeof crd;
+  const intentSpec = intentCrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.['spec'] as Schema;
+  return intentSpec.properties?.['peers']?.items as Schema;
+}
+
 describe('the ClusterSegmentationIntent CRD', () => {
   it('is cluster-scoped, kind ClusterSegmentationIntent, short name csi, with the status subresource', () => {
     assert.equal(crd.spec.scope, 'Cluster');
@@ -65,9 +73,7 @@ describe('the ClusterSegmentationIntent CRD', () => {
 
   it('takes service and workloadRef peers as SegmentationIntent does, exactly one of four shapes by CEL', () => {
     const peer = spec.properties?.['peers']?.items as Schema & { 'x-kubernetes-validations'?: { rule: string }[]; required?: string[] };
-    const intentFile = path.resolve(__dirname, '..', '..', '..', 'crds', 'segmentationintents.netseg.io.yaml');
-    const intentCrd = parseAllDocuments(fs.readFileSync(intentFile, 'utf8'))[0]?.toJS() as typeof crd;
-    const intentPeer = intentCrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.['spec']?.properties?.['peers']?.items as Schema;
+    const intentPeer = intentPeerSchema();
     const shape = (s: Schema | undefined): unknown => JSON.parse(JSON.stringify(s, (k, v: unknown) => (k === 'description' ? undefined : v)));
     for (const ref of ['service', 'workloadRef']) {
       assert.deepEqual(shape(peer.properties?.[ref]), shape(intentPeer.properties?.[ref]), `${ref}: the intent's schema`);
