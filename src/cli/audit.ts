@@ -56,8 +56,9 @@ async function runAudit(opts: AuditOptions, io: CliIO): Promise<number> {
     return 1;
   }
   const objects = sortObjects(read.objects);
-  const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
-  const base = compileBaselines(objects.baselines, objects.namespaces);
+  const refs = referencedObjects(objects);
+  const { compiled, errors } = compileIntents(objects.intents, refs);
+  const base = compileBaselines(objects.baselines, objects.namespaces, refs);
   for (const e of [...errors, ...base.errors]) io.err(`warning: ${e}\n`);
   const all = audit({ objects, compiled: withApplied(compiled, objects.intents), baselines: base.compiled, policiesListed: fromCluster || objects.policies.length > 0 });
   const inNs = (ref: string): boolean => opts.namespace === undefined || ref.slice(0, ref.indexOf('/')) === opts.namespace;

@@ -1,14 +1,16 @@
 /**
- * Every command's ClusterSegmentationIntents, validated and compiled one way (as ./intents.ts does for
- * SegmentationIntents): validateBaseline, then compileBaselineChecked for each Namespace of the input the
- * baseline selects. A file has no "every namespace of the cluster", so a baseline covers exactly the Namespaces
+ * Every command's ClusterSegmentationIntents, checked, resolved and compiled one way (as ./intents.ts does for
+ * SegmentationIntents): checkBaseline, resolveBaseline against the cluster objects the command was given (its
+ * `service`/`workloadRef` peers; none given = each object it needs is named), then compileBaselineChecked for
+ * each Namespace of the input the baseline selects. A file has no "every namespace of the cluster", so a baseline covers exactly the Namespaces
  * given with it (`kubectl get ns -o yaml`), the way the operator covers the namespaces of its cluster.
  */
 import { compileBaselineChecked, selectsNamespace } from '../compile';
 import { formatIssue } from '../intent/validate';
-import { validateBaseline } from '../intent/validate-baseline';
+import { checkBaseline } from '../intent/validate-baseline';
 import type { ClusterSegmentationIntent, NamespaceView, ValidBaseline } from '../intent/baseline';
 import type { Namespace, NetworkPolicy } from '../model/kubernetes';
+import { type ClusterObjects, indexObjects, resolveBaseline } from '../resolve';
 
 export interface SourcedBaseline {
   readonly source: string;
@@ -36,14 +38,17 @@ export function namespaceViews(namespaces: readonly Namespace[]): NamespaceView[
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Validates every baseline and compiles it for each selected namespace; an invalid one is an error naming its source. */
-export function compileBaselines(baselines: readonly SourcedBaseline[], namespaces: readonly Namespace[]): BaselineCompileOutcome {
+const NO_OBJECTS = indexObjects([]);
+
+/** Checks, resolves and compiles every baseline for each selected namespace; an invalid one is an error naming its source. */
+export function compileBaselines(baselines: readonly SourcedBaseline[], namespaces: readonly Namespace[], objects: ClusterObjects = NO_OBJECTS): BaselineCompileOutcome {
   const views = namespaceViews(namespaces);
   const compiled: CompiledBaseline[] = [];
   const errors: string[] = [];
   for (const { source, baseline } of baselines) {
     const what = `${source}: ClusterSegmentationIntent${typeof baseline.metadata?.name === 'string' ? ` ${baseline.metadata.name}` : ''}`;
-    const v = validateBaseline(baseline);
+    const checked = checkBaseline(baseline);
+    const v = checked.ok ? resolveBaseline(checked.baseline, objects) : checked;
     if (!v.ok) {
       errors.push(...v.issues.map((i) => `${what}: ${formatIssue(i)}`));
       continue;

@@ -90,8 +90,9 @@ export function loadCluster(paths: readonly string[], options: { readonly enforc
 /** loadCluster's work on objects already loaded (from files, the cluster, or both: ./sources.ts). */
 export function clusterOf(loaded: LoadResult, options: { readonly enforceDryRun?: boolean } = {}): LoadedCluster {
   const objects = sortObjects(loaded.objects);
-  const { compiled, errors } = compileIntents(objects.intents, referencedObjects(objects));
-  const base = compileBaselines(objects.baselines, objects.namespaces);
+  const refs = referencedObjects(objects);
+  const { compiled, errors } = compileIntents(objects.intents, refs);
+  const base = compileBaselines(objects.baselines, objects.namespaces, refs);
   const enforced = (e: string): boolean => e === 'Enforce' || options.enforceDryRun === true;
   const generated = [
     ...compiled.filter((c) => enforced(c.intent.enforcement)).flatMap((c) => c.policies),

@@ -107,9 +107,10 @@ export function renderObjects(objects: readonly Loaded[], namespace?: string): R
   const { baselines } = sorted;
   const intents = namespace === undefined ? sorted.intents : sorted.intents.filter((i) => i.intent.metadata?.namespace === namespace);
   const namespaces = namespace === undefined ? sorted.namespaces : sorted.namespaces.filter((n) => n.metadata?.name === namespace);
-  const { compiled, errors } = compileIntents(intents, referencedObjects(sorted));
+  const referenced = referencedObjects(sorted);
+  const { compiled, errors } = compileIntents(intents, referenced);
   const uncovered = compiled.flatMap((c) => c.uncoveredBackends.map((b) => `${c.source}: intent ${c.intent.namespace}/${c.intent.name}: Ingress backend ${b} is covered by no workload's service, so it opens nothing`));
-  const base = compileBaselines(baselines, namespaces);
+  const base = compileBaselines(baselines, namespaces, referenced);
   // A baseline renders one set per selected Namespace of the input: none given, nothing would show. (With -n,
   // a baseline that leaves that namespace out simply has nothing there.)
   const empty = namespace !== undefined ? [] : base.compiled.filter((c) => c.namespaces.length === 0).map((c) =>

@@ -60,7 +60,7 @@ async function runVerify(opts: VerifyOptions, io: CliIO): Promise<number> {
   // A baseline covers the Namespaces of the input (the cluster files and those given with it), and its proof
   // needs their pods: there is no synthetic world for "every namespace".
   const world = { namespaces: merged.namespaces, pods: merged.pods };
-  const base = compileBaselines(intentObjects.baselines, world.namespaces);
+  const base = compileBaselines(intentObjects.baselines, world.namespaces, referenced);
   const allErrors = [...intentsLoad.errors, ...clusterLoad.errors, ...errors, ...base.errors];
   if (intentObjects.intents.length + intentObjects.baselines.length === 0) {
     const where = opts.filename ? opts.filename.join(', ') : 'the cluster';

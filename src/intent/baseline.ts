@@ -2,13 +2,16 @@
  * ClusterSegmentationIntent (netseg.io/v1alpha1, cluster-scoped): the baseline for every namespace it selects
  * (../shared/design/API.md, "ClusterSegmentationIntent"). Written by cluster admins.
  *
- * As for SegmentationIntent, two shapes: `ClusterSegmentationIntent` is what is written or stored (trust nothing),
- * `ValidBaseline` is what validateBaseline() returns (defaults applied, names resolved, every flow oriented), and
- * the only thing compileBaseline() takes.
+ * As for SegmentationIntent, three shapes: `ClusterSegmentationIntent` is what is written or stored (trust
+ * nothing); `DeclaredBaseline` is what checkBaseline() returns (defaults applied, names resolved, every flow
+ * oriented, `service`/`workloadRef` peers kept as references); `ValidBaseline` is what src/resolve's
+ * resolveBaseline() makes of it with the cluster's objects (plain selectors and container ports), and the only
+ * thing compileBaseline() takes. validateBaseline() gives it directly for a baseline without references.
  */
 import type { Condition, LabelSelector, ObjectMeta } from '../model/kubernetes';
 import type { Direction, Enforcement, FlowPort, FlowSpec, Peer, PeerSpec } from './types';
 import type { API_VERSION } from './types';
+import type { DeclaredPeer, DeclaredPort } from './references';
 
 export const CLUSTER_KIND = 'ClusterSegmentationIntent';
 export const CLUSTER_PLURAL = 'clustersegmentationintents';
@@ -75,6 +78,20 @@ export interface ValidBaseline {
   readonly allowSameNamespace: boolean;
   readonly peers: readonly Peer[];
   readonly flows: readonly BaselineFlow[];
+}
+
+/** A baseline flow as checked: its peers may be references, its ports as written (see DeclaredPort). */
+export interface DeclaredBaselineFlow {
+  readonly index: number;
+  readonly direction: Direction;
+  readonly peers: readonly DeclaredPeer[];
+  /** undefined: `ports` absent (every port; to a `service` peer, exactly the Service's ports). */
+  readonly ports?: readonly DeclaredPort[];
+}
+
+export interface DeclaredBaseline extends Omit<ValidBaseline, 'peers' | 'flows'> {
+  readonly peers: readonly DeclaredPeer[];
+  readonly flows: readonly DeclaredBaselineFlow[];
 }
 
 /** A namespace as the baseline sees it: its name and labels (what namespaceSelectors match). */

@@ -5,4 +5,4 @@ export { validateIntent, checkIntent, formatIssue } from './validate';
 export * from './references';
 export { KNOWN_KINDS, type Recognition, isClusterSegmentationIntent, isSegmentationIntent, recognise } from './kinds';
 export * from './baseline';
-export { type BaselineValidation, validateBaseline } from './validate-baseline';
+export { type BaselineCheck, type BaselineValidation, checkBaseline, localBaseline, validateBaseline } from './validate-baseline';

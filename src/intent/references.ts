@@ -90,9 +90,17 @@ export function isReference(e: DeclaredEndpoint): e is ReferenceEndpoint {
   return e.kind === 'service-workload' || e.kind === 'ref-workload' || e.kind === 'service-peer' || e.kind === 'ref-peer';
 }
 
-/** Every object the intent names, in spec order (what an operator watches for it). */
-export function referencesOf(intent: DeclaredIntent): ObjectRef[] {
-  return [...intent.workloads, ...intent.peers].filter(isReference).map((e) => e.ref);
+/** Every object an intent (or a baseline: peers only) names, in spec order (what an operator watches for it). */
+export function referencesOf(spec: { readonly workloads?: readonly DeclaredWorkload[]; readonly peers: readonly DeclaredPeer[] }): ObjectRef[] {
+  return [...(spec.workloads ?? []), ...spec.peers].filter(isReference).map((e) => e.ref);
+}
+
+/** One issue per object named, for a caller that has no objects to resolve them with (validateIntent, validateBaseline). */
+export function needsObjects(refs: readonly ObjectRef[]): Issue[] {
+  return refs.map((ref) => ({
+    path: ref.path,
+    message: `names ${refText(ref)}, which only the cluster's objects can resolve (give them to the command, or run the operator)`,
+  }));
 }
 
 /** `Service shop/api`: how messages name an object. */
@@ -126,10 +134,7 @@ export function localPort(p: DeclaredPort): FlowPort {
  * every object it needs (resolve it with src/resolve and the cluster's objects instead).
  */
 export function localIntent(intent: DeclaredIntent): { ok: true; intent: ValidIntent } | { ok: false; issues: Issue[] } {
-  const issues: Issue[] = referencesOf(intent).map((ref) => ({
-    path: ref.path,
-    message: `names ${refText(ref)}, which only the cluster's objects can resolve (give them to the command, or run the operator)`,
-  }));
+  const issues: Issue[] = needsObjects(referencesOf(intent));
   intent.ingressRoutes.forEach((r) =>
     issues.push({ path: `spec.ingressRoutes[${r.index}]`, message: `needs the Ingresses of namespace ${intent.namespace} to resolve` }),
   );

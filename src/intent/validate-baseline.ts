@@ -1,19 +1,23 @@
 /**
- * validateBaseline(): any JSON value in, a ValidBaseline or every problem with its path and fix. Peers, ports,
+ * checkBaseline(): any JSON value in, a DeclaredBaseline or every problem with its path and fix. Peers, ports,
  * selectors and directions are parsed by the SegmentationIntent validator's own functions (./validate.ts), so a
- * peer is the same thing, checked the same way, in both kinds. What is the baseline's own: it is cluster-scoped
- * (no metadata.namespace), `namespaceSelector` is required, and every flow has the reserved name `namespace` on
- * exactly one side with only peers on the other.
+ * peer is the same thing, checked the same way, in both kinds (`service` and `workloadRef` peers included: kept
+ * as references for src/resolve's resolveBaseline, as checkIntent keeps an intent's). What is the baseline's own:
+ * it is cluster-scoped (no metadata.namespace), `namespaceSelector` is required, and every flow has the reserved
+ * name `namespace` on exactly one side with only peers on the other.
+ * validateBaseline(): the same, as a ValidBaseline, for a baseline without references (one with references is
+ * refused, each object it needs named, as validateIntent does).
  * Never throws; bounded by LIMITS like validateIntent.
  */
 import type { LabelSelector } from '../model/kubernetes';
 import { LIMITS } from './limits';
 import { dnsSubdomainProblem, quote } from './syntax';
-import type { Direction, Enforcement, FlowPort, Issue, Peer } from './types';
+import type { Direction, Enforcement, Issue, Peer } from './types';
 import { API_VERSION } from './types';
-import type { BaselineFlow, ValidBaseline } from './baseline';
+import type { BaselineFlow, DeclaredBaseline, DeclaredBaselineFlow, ValidBaseline } from './baseline';
 import { CLUSTER_KIND, NAMESPACE_ENDPOINT } from './baseline';
-import { localPort } from './references';
+import { localPort, needsObjects, referencesOf } from './references';
+import type { DeclaredPeer, DeclaredPort } from './references';
 import type { Ctx, Shape } from './validate';
 import {
   NameTable,
@@ -32,12 +36,17 @@ import {
   optional,
   peerOf,
   portsOf,
+  rangesNotToServices,
   report,
   selectorOf,
 } from './validate';
 
 export type BaselineValidation =
   | { readonly ok: true; readonly baseline: ValidBaseline }
+  | { readonly ok: false; readonly issues: readonly Issue[] };
+
+export type BaselineCheck =
+  | { readonly ok: true; readonly baseline: DeclaredBaseline }
   | { readonly ok: false; readonly issues: readonly Issue[] };
 
 const ROOT: Shape = { fields: ['apiVersion', 'kind', 'metadata', 'spec', 'status'], what: 'a ClusterSegmentationIntent object' };
@@ -52,7 +61,22 @@ const SPEC: Shape = {
 const FLOW: Shape = { fields: ['from', 'to', 'ports'], what: 'a flow (from, to, ports)' };
 const ENFORCEMENTS: readonly Enforcement[] = ['Enforce', 'DryRun'];
 
+/** A self-contained baseline as the compiler's ValidBaseline; one naming Services or workloads is refused, each named. */
 export function validateBaseline(obj: unknown): BaselineValidation {
+  const checked = checkBaseline(obj);
+  return checked.ok ? localBaseline(checked.baseline) : checked;
+}
+
+/** A baseline without references as a ValidBaseline; else the issues naming every object it needs. */
+export function localBaseline(b: DeclaredBaseline): BaselineValidation {
+  const issues = needsObjects(referencesOf(b));
+  if (issues.length > 0) return { ok: false, issues };
+  const flows: BaselineFlow[] = b.flows.map((f) => ({ index: f.index, direction: f.direction, peers: f.peers as Peer[], ports: (f.ports ?? []).map(localPort) }));
+  return { ok: true, baseline: { ...b, peers: b.peers as Peer[], flows } };
+}
+
+/** Everything the baseline alone can tell, checked; `service`/`workloadRef` peers kept for src/resolve. */
+export function checkBaseline(obj: unknown): BaselineCheck {
   const ctx: Ctx = { issues: [] };
   const root = asObject(ctx, obj, '', ROOT);
   if (!root) return { ok: false, issues: ctx.issues };
@@ -64,7 +88,7 @@ export function validateBaseline(obj: unknown): BaselineValidation {
   return { ok: true, baseline: { ...meta, ...spec } };
 }
 
-type Meta = Pick<ValidBaseline, 'name' | 'uid' | 'generation'>;
+type Meta = Pick<DeclaredBaseline, 'name' | 'uid' | 'generation'>;
 
 function metadataOf(ctx: Ctx, value: unknown): Meta | undefined {
   const meta = asObject(ctx, value, 'metadata', METADATA);
@@ -80,7 +104,7 @@ function metadataOf(ctx: Ctx, value: unknown): Meta | undefined {
   };
 }
 
-type SpecPart = Omit<ValidBaseline, keyof Meta>;
+type SpecPart = Omit<DeclaredBaseline, keyof Meta>;
 
 function specOf(ctx: Ctx, value: unknown): SpecPart | undefined {
   if (value === undefined) {
@@ -117,44 +141,47 @@ function namespaceSelectorOf(ctx: Ctx, value: unknown): LabelSelector | undefine
   return selectorOf(ctx, value, 'spec.namespaceSelector');
 }
 
-/** A SegmentationIntent peer, except that `namespace` is taken: it names the selected namespace in flows. */
-function baselinePeerOf(ctx: Ctx, value: unknown, path: string, table: NameTable): Peer | undefined {
+/**
+ * A SegmentationIntent peer (selectors, ipBlock, `service` or `workloadRef` with its namespace), except that
+ * `namespace` is taken: it names the selected namespace in flows. A reference may name any namespace, even a
+ * selected one: in that namespace's own policies the NotIn rule leaves it out, as for a selector peer.
+ */
+function baselinePeerOf(ctx: Ctx, value: unknown, path: string, table: NameTable): DeclaredPeer | undefined {
   const name = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['name'] : undefined;
   if (name === NAMESPACE_ENDPOINT) {
     report(ctx, child(path, 'name'), `"${NAMESPACE_ENDPOINT}" is reserved: in flows it names every pod of each selected namespace; call the peer something else`);
     return undefined;
   }
-  const peer = peerOf(ctx, value, path, table);
-  if (peer?.kind === 'service-peer' || peer?.kind === 'ref-peer') {
-    // Resolving references needs the objects of every selected namespace; baselines don't do that yet.
-    report(ctx, path, `a ${peer.kind === 'service-peer' ? 'service' : 'workloadRef'} peer is not supported in a ${CLUSTER_KIND} yet: give namespaceSelector and podSelector (the Service's or workload's selector)`);
-    return undefined;
-  }
-  return peer;
+  return peerOf(ctx, value, path, table);
 }
 
 // ---------------------------------------------------------------------------------------------- flows
 
 /** One side of a flow: the reserved `namespace`, or peers only. */
-type Side = { readonly kind: 'namespace' } | { readonly kind: 'peers'; readonly peers: readonly Peer[] };
+type Side = { readonly kind: 'namespace' } | { readonly kind: 'peers'; readonly peers: readonly DeclaredPeer[] };
 
-function flowOf(ctx: Ctx, value: unknown, at: { path: string; index: number }, table: NameTable): BaselineFlow | undefined {
+/**
+ * Ports stay as written: to a `service` peer they name the Service's ports (absent = exactly its ports, endPort
+ * refused), elsewhere they are container ports, TCP unless written (src/resolve decides, as for intents).
+ */
+function flowOf(ctx: Ctx, value: unknown, at: { path: string; index: number }, table: NameTable): DeclaredBaselineFlow | undefined {
   const { path, index } = at;
   const f = asObject(ctx, value, path, FLOW);
   if (!f) return undefined;
   const from = sideOf(ctx, field(f, 'from'), child(path, 'from'), table);
   const to = sideOf(ctx, field(f, 'to'), child(path, 'to'), table);
   const rawPorts = field(f, 'ports');
-  const ports = rawPorts === undefined ? [] : portsOf(ctx, rawPorts, child(path, 'ports'))?.map(localPort);
-  if (!from || !to || !ports) return undefined;
-  return oriented(ctx, { path, index, ports }, from, to);
+  const ports = rawPorts === undefined ? undefined : portsOf(ctx, rawPorts, child(path, 'ports'));
+  if (!from || !to || (rawPorts !== undefined && !ports)) return undefined;
+  if (ports && to.kind === 'peers' && !rangesNotToServices(ctx, to.peers, ports, child(path, 'ports'))) return undefined;
+  return oriented(ctx, { path, index, written: ports ? { ports } : {} }, from, to);
 }
 
 /** `namespace → peers` is Egress, `peers → namespace` Ingress; both sides alike is an error. */
-function oriented(ctx: Ctx, f: { path: string; index: number; ports: FlowPort[] }, from: Side, to: Side): BaselineFlow | undefined {
-  const { path, index, ports } = f;
-  if (from.kind === 'namespace' && to.kind === 'peers') return { index, direction: 'Egress', peers: to.peers, ports };
-  if (from.kind === 'peers' && to.kind === 'namespace') return { index, direction: 'Ingress', peers: from.peers, ports };
+function oriented(ctx: Ctx, f: { path: string; index: number; written: { ports?: DeclaredPort[] } }, from: Side, to: Side): DeclaredBaselineFlow | undefined {
+  const { path, index, written } = f;
+  if (from.kind === 'namespace' && to.kind === 'peers') return { index, direction: 'Egress', peers: to.peers, ...written };
+  if (from.kind === 'peers' && to.kind === 'namespace') return { index, direction: 'Ingress', peers: from.peers, ...written };
   if (from.kind === 'namespace') {
     report(ctx, path, `a flow from "${NAMESPACE_ENDPOINT}" to "${NAMESPACE_ENDPOINT}" is traffic within each namespace: set spec.allowSameNamespace: true instead`);
     return undefined;
@@ -190,12 +217,12 @@ function sideOf(ctx: Ctx, value: unknown, path: string, table: NameTable): Side 
   if (ns.length > 0) return { kind: 'namespace' };
   const peers = others.map(({ name, at }) => resolvePeer(ctx, name, at, table));
   if (peers.some((p) => p === undefined)) return undefined;
-  const unique = new Map((peers as Peer[]).map((p) => [p.name, p]));
+  const unique = new Map((peers as DeclaredPeer[]).map((p) => [p.name, p]));
   return { kind: 'peers', peers: [...unique.values()] };
 }
 
-function resolvePeer(ctx: Ctx, name: string, path: string, table: NameTable): Peer | undefined {
-  if (table.has(name)) return table.get(name) as Peer | undefined;
+function resolvePeer(ctx: Ctx, name: string, path: string, table: NameTable): DeclaredPeer | undefined {
+  if (table.has(name)) return table.get(name) as DeclaredPeer | undefined;
   const known = table.names();
   const guess = closest(name, [...known, NAMESPACE_ENDPOINT]);
   const shown = known.length > 20 ? `${known.slice(0, 20).join(', ')}, …` : known.join(', ');

@@ -830,6 +830,7 @@ export {
   optional,
   peerOf,
   portsOf,
+  rangesNotToServices,
   report,
   selectorOf,
   stringEntries,

@@ -135,11 +135,13 @@ export class Kube {
   }
 
   /** Replaces the status subresource, guarded by the baseline's resourceVersion. */
-  async replaceBaselineStatus(b: ClusterSegmentationIntent, status: ClusterSegmentationIntentStatus): Promise<void> {
+  /** Returns the object as stored (its resourceVersion goes into the audit record). */
+  async replaceBaselineStatus(b: ClusterSegmentationIntent, status: ClusterSegmentationIntentStatus): Promise<ClusterSegmentationIntent> {
     const { name = '', resourceVersion } = b.metadata;
     const ctx: ApiErrorContext = { verb: 'update', kind: `${KIND_BASELINE}/status`, name };
     const body = { apiVersion: b.apiVersion, kind: b.kind, metadata: { name, resourceVersion }, status };
-    await this.call(ctx, () => this.custom.replaceClusterCustomObjectStatus(GROUP, VERSION, CLUSTER_PLURAL, name, body, undefined, FIELD_MANAGER));
+    const stored = await this.call(ctx, () => this.custom.replaceClusterCustomObjectStatus(GROUP, VERSION, CLUSTER_PLURAL, name, body, undefined, FIELD_MANAGER));
+    return plain<ClusterSegmentationIntent>(stored);
   }
 
   // ------------------------------------------------------------------------------------- NetworkPolicies

@@ -1,7 +1,9 @@
 /**
  * The ClusterSegmentationIntent controller, wired from the operator's shared parts (./operator.ts): its own
- * keyed queue ("/<baseline>"), the shared cache's informers (baselines, every Namespace, the managed policies),
- * the policy store, leader-only writes with their own echo filter, and its part of the periodic resync.
+ * keyed queue ("/<baseline>"), the shared cache's informers (baselines, every Namespace, the managed policies,
+ * and the Services and workload objects `service`/`workloadRef` peers name, with an index object → baselines
+ * like the intents' own), the policy store, the referenced-object stores, the intents' write guard (leader
+ * only, audited) with its own echo filter, and its part of the periodic resync.
  *
  * Namespace scope (--namespaces, --namespace-selector): a baseline is cluster-scoped, the operator may not be.
  * The baseline writes and cleans up only in namespaces the operator governs; the others are neither given
@@ -28,8 +30,10 @@ import { Controller, inNamespaces, specChanged, self } from './controller';
 import type { ControllerEnv } from './controller';
 import { OwnWrites, notEcho } from './echo';
 import { MANAGED_SELECTOR } from './ownership';
+import { DAEMONSETS, DEPLOYMENTS, IntentReferences, SERVICES, STATEFULSETS, referenceChanged } from './references';
+import type { ClusterObjects } from '../resolve';
 import type { PolicyCache } from './store';
-import { leaderOnly, tracked } from './writes';
+import { guardBaselineWrites } from './writes';
 import type { OperatorKube } from './writes';
 
 export const BASELINES: KindSpec = { group: GROUP, version: VERSION, plural: CLUSTER_PLURAL, kind: KIND_BASELINE };
@@ -47,6 +51,8 @@ export interface BaselineWiring {
   /** With --namespace-selector: its label selector, whose namespace informer decides `governed`. */
   readonly scopeSelector?: string;
   readonly leading: () => boolean;
+  /** The operator's referenced-object stores (./references.ts ReferencedObjects), shared with the intents. */
+  readonly objects: ClusterObjects;
   readonly env: ControllerEnv & { readonly now: () => Date; readonly onDriftCorrected?: (n: number) => void };
 }
 
@@ -60,6 +66,9 @@ export function baselineController(w: BaselineWiring): BaselineParts {
   const { cache, kube } = w;
   const selectors = new BaselineSelectors();
   cache.informer(BASELINES).addSink(selectors);
+  // Baseline key ("/name") ↔ the objects its peers name: the intents' index, fed by the baseline informer.
+  const references = new IntentReferences();
+  cache.informer(BASELINES).addSink(references.sink());
   const namespaceInformer = cache.informer(ALL_NAMESPACES);
   const namespaces = (): CachedNamespace[] | undefined =>
     namespaceInformer.isSynced
@@ -74,17 +83,8 @@ export function baselineController(w: BaselineWiring): BaselineParts {
   // The write guard and the resync enqueue into the controller made below from the reconcile that uses them.
   const late: { controller?: Controller } = {};
   const echo = { writes, enqueue: (k: string): void => late.controller?.enqueue(k), keyOf: (p: NetworkPolicy) => baselineOwner({ type: 'MODIFIED', object: p as never })[0] };
-  const guard = leaderOnly(w.leading);
-  const guarded = {
-    getBaseline: (name: string) => kube.getBaseline(name),
-    getPolicy: (ns: string, name: string) => kube.getPolicy(ns, name),
-    createPolicy: guard('create', KIND_POLICY, (p: NetworkPolicy) => tracked(p, echo, () => kube.createPolicy(p))),
-    replacePolicy: guard('update', KIND_POLICY, (p: NetworkPolicy) => tracked(p, echo, () => kube.replacePolicy(p))),
-    deletePolicy: guard('delete', KIND_POLICY, (p: Pick<NetworkPolicy, 'metadata'>) => kube.deletePolicy(p)),
-    replaceBaselineStatus: guard('update', KIND_BASELINE, (b: Parameters<OperatorKube['replaceBaselineStatus']>[0], s: Parameters<OperatorKube['replaceBaselineStatus']>[1]) => kube.replaceBaselineStatus(b, s)),
-    createEvent: guard('create', 'Event', (e: Parameters<OperatorKube['createEvent']>[0]) => kube.createEvent(e)),
-  };
-  const deps = { kube: guarded, policies: w.policies, namespaces, governed: w.governed, now: w.env.now, onDriftCorrected: w.env.onDriftCorrected };
+  const guarded = guardBaselineWrites(kube, w.leading, echo, w.env.log);
+  const deps = { kube: guarded, policies: w.policies, namespaces, governed: w.governed, objects: w.objects, now: w.env.now, onDriftCorrected: w.env.onDriftCorrected };
   const controller = new Controller('clustersegmentationintent', cache, (key, log) => reconcileBaseline(key, { ...deps, log }), w.env)
     .watch({ kind: BASELINES, predicates: [specChanged], keys: self })
     .watch({
@@ -95,6 +95,10 @@ export function baselineController(w: BaselineWiring): BaselineParts {
       keys: baselineOwner,
     })
     .watch({ kind: ALL_NAMESPACES, predicates: [namespaceChanged], keys: baselinesSelecting(selectors) });
+  // A change to a Service or workload object a peer names recompiles exactly the baselines naming it, at once.
+  for (const kind of [SERVICES, DEPLOYMENTS, STATEFULSETS, DAEMONSETS]) {
+    controller.watch({ kind, namespaces: w.policyNamespaces, predicates: [referenceChanged], keys: (e) => references.intentsFor(e) });
+  }
   late.controller = controller;
   // A namespace entering or leaving the operator's scope changes what is governed: the scope's own informer
   // may see it after the one above, and the reconcile in between would have skipped it.

@@ -10,12 +10,14 @@
  */
 import type { Logger } from 'winston';
 import { baselineControllerRef, isManaged } from '../compile';
-import { validateBaseline } from '../intent';
+import { checkBaseline } from '../intent';
 import type { LabelSelector, KubeObject, NetworkPolicy } from '../model/kubernetes';
 import { matchesSelector } from '../reach/selector';
 import type { WatchEventType } from '../kube/watch';
 import type { CacheEvent, ObjectSink } from './cache';
 import type { KeyMapper, Predicate } from './controller';
+import { WriteReason } from './audit';
+import type { WriteCause } from './audit';
 import { MANAGED_SELECTOR } from './ownership';
 
 /** The work-queue key of a cluster-scoped baseline: objectKey's spelling with an empty namespace. */
@@ -41,7 +43,7 @@ export class BaselineSelectors implements ObjectSink {
       this.byName.delete(name);
       return;
     }
-    const v = validateBaseline(o);
+    const v = checkBaseline(o);
     this.byName.set(name, v.ok ? v.baseline.namespaceSelector : undefined);
   }
 
@@ -90,7 +92,7 @@ export const baselineOwner: KeyMapper = (e) => {
 export interface BaselineSweepApi {
   listBaselines(): Promise<{ metadata: { name?: string; uid?: string } }[]>;
   listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]>;
-  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
 }
 
 /**
@@ -107,12 +109,13 @@ export async function resyncBaselines(
   const baselines = await api.listBaselines();
   for (const b of baselines) h.enqueue(baselineKey(b.metadata.name ?? ''));
   const live = new Set(baselines.map((b) => b.metadata.uid ?? ''));
-  const doomed = managed.filter((p) => {
+  const doomed = managed.flatMap((p) => {
     const ref = isManaged(p) ? baselineControllerRef(p) : undefined;
-    return ref !== undefined && ref.uid !== '' && !live.has(ref.uid);
+    return ref !== undefined && ref.uid !== '' && !live.has(ref.uid) ? [{ p, ref }] : [];
   });
-  for (const p of doomed) {
-    await api.deletePolicy(p);
+  for (const { p, ref } of doomed) {
+    // The audit line names the former controller (name and uid from the ownerReference).
+    await api.deletePolicy(p, { reason: WriteReason.OrphanSwept, intent: { namespace: '', name: ref.name, uid: ref.uid }, log: h.log });
     h.log.info('swept orphaned baseline policy', { namespace: p.metadata.namespace, name: p.metadata.name });
   }
   return doomed.length;

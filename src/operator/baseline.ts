@@ -2,40 +2,47 @@
  * reconcileBaseline(key): one ClusterSegmentationIntent, every namespace at once, level-based.
  *   gather (the baseline, the namespaces from the shared cache, the policies it controls by uid from the
  *   watch-fed store) → compile per selected namespace (pure) → per-namespace diff (plan.ts) → apply → status.
- * The same safety rules as intents (./reconcile.ts): an invalid baseline, or one over the compile budget in any
- * namespace, keeps every policy it owns; nothing is read from a cache that has not listed (NotSyncedError);
+ * The same safety rules as intents (./reconcile.ts): an invalid baseline, one whose `service`/`workloadRef` peer
+ * does not resolve (src/resolve resolveBaseline, from the operator's referenced-object stores), or one over the
+ * compile budget in any namespace, keeps every policy it owns; nothing is read from a cache that has not listed
+ * (NotSyncedError);
  * creates and updates go before deletes; a name held by a policy it doesn't own is a conflict, never touched.
  * Only namespaces the operator governs (--namespaces, --namespace-selector) are written or cleaned up; a
  * terminating namespace is left alone (the apiserver refuses creates there, and its policies go with it).
  * A namespace that stops matching loses its policies: they are owned but no longer desired.
+ * Every write says why (./audit.ts): the write guard (./writes.ts guardBaselineWrites) logs it as for intents.
  */
 import type { Logger } from 'winston';
 import { belongsToBaseline, compileBaselineChecked, selectsNamespace } from '../compile';
-import { formatIssue, validateBaseline } from '../intent';
+import { checkBaseline, formatIssue } from '../intent';
 import type { ClusterSegmentationIntent, NamespaceView, ValidBaseline } from '../intent/baseline';
 import type { NetworkPolicy } from '../model/kubernetes';
 import { ApiError, isConflict } from '../kube/errors';
 import type { EventObject } from '../kube/client';
+import { type ClusterObjects, resolveBaseline } from '../resolve';
+import { WriteReason } from './audit';
+import type { WriteCause } from './audit';
 import { nextBaselineStatus, baselineStatusEqual, baselineTransitionEvent } from './baseline-status';
 import type { BaselineOutcome } from './baseline-status';
+import { actionEvents, emitEvent } from './events';
 import { parseKey } from './ownership';
 import { diff, updateBody } from './plan';
 import type { IntentRef, Plan, PolicyUpdate } from './plan';
-import { EventReason } from './reasons';
 import { createOrSettle } from './reconcile';
 import type { Created } from './reconcile';
 import type { StatusEvent } from './status';
 import { NotSyncedError } from './store';
 import type { LivePolicy } from './store';
 
+/** The API calls a baseline's reconcile needs; every write says why (./audit.ts). */
 export interface BaselineKube {
   getBaseline(name: string): Promise<ClusterSegmentationIntent | undefined>;
   getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined>;
-  createPolicy(p: NetworkPolicy): Promise<unknown>;
-  replacePolicy(p: NetworkPolicy): Promise<unknown>;
-  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
-  replaceBaselineStatus(b: ClusterSegmentationIntent, status: NonNullable<ClusterSegmentationIntent['status']>): Promise<void>;
-  createEvent(e: EventObject): Promise<void>;
+  createPolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
+  replacePolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
+  deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
+  replaceBaselineStatus(b: ClusterSegmentationIntent, status: NonNullable<ClusterSegmentationIntent['status']>, why: WriteCause): Promise<unknown>;
+  createEvent(e: EventObject, why: WriteCause): Promise<void>;
 }
 
 /** A namespace as the Namespace cache holds it. */
@@ -51,6 +58,8 @@ export interface BaselineDeps {
   readonly namespaces: () => readonly CachedNamespace[] | undefined;
   /** The operator's namespace scope. */
   readonly governed: (namespace: string) => boolean;
+  /** The Services and workload objects `service`/`workloadRef` peers name (./references.ts; NotSyncedError before listed). */
+  readonly objects: ClusterObjects;
   readonly now: () => Date;
   readonly log: Logger;
   readonly onDriftCorrected?: (count: number) => void;
@@ -61,8 +70,6 @@ export type BaselineResult = 'reconciled' | 'gone' | 'invalid' | 'conflict' | 'd
 /** Writes in flight at once: 500 new namespaces are 1,000 creates, which must not arrive as one burst. */
 const WRITE_CONCURRENCY = 8;
 const CONFLICT_RECHECK_MS = 30_000;
-/** Names listed in one Event message; the rest are counted. */
-const EVENT_NAMES = 10;
 
 export async function reconcileBaseline(key: string, d: BaselineDeps): Promise<{ result: BaselineResult; requeueAfterMs?: number }> {
   const { name } = parseKey(key);
@@ -73,10 +80,11 @@ export async function reconcileBaseline(key: string, d: BaselineDeps): Promise<{
   if (!b || b.metadata.deletionTimestamp) return { result: 'gone' };
   const uid = b.metadata.uid ?? '';
   const ref: IntentRef = { name, namespace: '', uid };
+  const why = (reason: WriteReason): WriteCause => cause(b, reason, d);
   const owns = (p: { readonly metadata: NetworkPolicy['metadata'] }): boolean => belongsToBaseline(p, { name, uid });
   const current = d.policies.ownedEverywhere(uid).filter((p) => owns(p) && d.governed(p.metadata.namespace ?? ''));
   try {
-    const outcome = await act(b, { namespaces, current, ref, owns }, d);
+    const outcome = await act(b, { namespaces, current, ref, owns, why }, d);
     await writeStatus(b, outcome, d);
     return outcome.kind === 'Reconciled' && outcome.conflicts.length > 0
       ? { result: 'conflict', requeueAfterMs: CONFLICT_RECHECK_MS }
@@ -92,15 +100,20 @@ interface World {
   readonly current: readonly LivePolicy[];
   readonly ref: IntentRef;
   readonly owns: (p: { readonly metadata: NetworkPolicy['metadata'] }) => boolean;
+  /** The audit cause of a write for this baseline. */
+  readonly why: (reason: WriteReason) => WriteCause;
 }
 
 async function act(b: ClusterSegmentationIntent, w: World, d: BaselineDeps): Promise<BaselineOutcome> {
-  const validation = validateBaseline(b);
-  if (!validation.ok) return invalid(w, validation.issues.map(formatIssue).join('; '));
-  const valid = validation.baseline;
+  const checked = checkBaseline(b);
+  if (!checked.ok) return kept(w, 'InvalidSpec', checked.issues.map(formatIssue).join('; '));
+  // A reference that does not resolve keeps what the baseline owns, like an invalid spec, under its own reason.
+  const resolved = resolveBaseline(checked.baseline, d.objects);
+  if (!resolved.ok) return kept(w, 'UnresolvedReference', resolved.issues.map(formatIssue).join('; '));
+  const valid = resolved.baseline;
   const selected = w.namespaces.filter((n) => !n.terminating && d.governed(n.name) && selectsNamespace(valid, n));
   const desired = compileAll(valid, selected);
-  if (typeof desired === 'string') return invalid(w, desired);
+  if (typeof desired === 'string') return kept(w, 'InvalidSpec', desired);
   const plan = planAll(desired, w);
   const total = desired.length;
   if (valid.enforcement === 'DryRun') {
@@ -112,8 +125,9 @@ async function act(b: ClusterSegmentationIntent, w: World, d: BaselineDeps): Pro
   return { kind: 'Reconciled', namespaces: selected.length, policies: total - conflicts.length, conflicts };
 }
 
-function invalid(w: World, issues: string): BaselineOutcome {
-  return { kind: 'InvalidSpec', namespaces: new Set(w.current.map((p) => p.metadata.namespace)).size, kept: w.current.length, issues };
+/** Nothing written: every policy it owns stays, and the status says why. */
+function kept(w: World, kind: 'InvalidSpec' | 'UnresolvedReference', issues: string): BaselineOutcome {
+  return { kind, namespaces: new Set(w.current.map((p) => p.metadata.namespace)).size, kept: w.current.length, issues };
 }
 
 /** Every selected namespace's policies, or the first budget issue, naming the namespace. */
@@ -184,43 +198,35 @@ async function bounded<T>(items: readonly T[], limit: number, work: (item: T) =>
 async function applyPlan(b: ClusterSegmentationIntent, plan: BaselinePlan, w: World, d: BaselineDeps): Promise<string[]> {
   const found = new Map<string, Created>();
   await bounded([...plan.create.map((p) => ({ create: p })), ...plan.update.map((u) => ({ update: u }))], WRITE_CONCURRENCY, async (job) => {
-    if ('create' in job) found.set(qualified(job.create), await createOrSettle(job.create, { owns: (live) => w.owns(live) }, d.kube));
-    else await d.kube.replacePolicy(updateBody(job.update.desired, job.update.current));
+    if ('create' in job) found.set(qualified(job.create), await createOrSettle(job.create, { owns: (live) => w.owns(live), why: w.why(WriteReason.Created) }, d.kube));
+    else await d.kube.replacePolicy(updateBody(job.update.desired, job.update.current), w.why(job.update.drift ? WriteReason.DriftRestored : WriteReason.IntentChanged));
   });
-  await bounded(plan.delete, WRITE_CONCURRENCY, (p) => d.kube.deletePolicy(p));
+  // A policy is deleted because its namespace stopped matching or the spec no longer asks for it.
+  await bounded(plan.delete, WRITE_CONCURRENCY, (p) => d.kube.deletePolicy(p, w.why(WriteReason.IntentChanged)));
   const created = plan.create.map(qualified).filter((n) => found.get(n) === 'created');
   if (created.length + plan.update.length + plan.delete.length > 0) {
     d.log.info('applied', { created: created.length, updated: plan.update.length, deleted: plan.delete.length });
   }
-  await emitActionEvents(b, { created, plan }, d);
+  const drifted = plan.update.filter((u) => u.drift).map((u) => qualified(u.desired));
+  if (drifted.length > 0) d.onDriftCorrected?.(drifted.length);
+  const events = actionEvents({ created, updated: plan.update.map((u) => qualified(u.desired)), deleted: plan.delete.map(qualified), drifted });
+  for (const e of events) await emit(b, e, d);
   return plan.create.map(qualified).filter((n) => found.get(n) === 'clash');
 }
 
-async function emitActionEvents(b: ClusterSegmentationIntent, a: { created: string[]; plan: BaselinePlan }, d: BaselineDeps): Promise<void> {
-  const drifted = a.plan.update.filter((u) => u.drift).map((u) => qualified(u.desired));
-  if (drifted.length > 0) d.onDriftCorrected?.(drifted.length);
-  const list = (verb: string, names: readonly string[]): string => {
-    const sorted = [...names].sort();
-    const more = sorted.length > EVENT_NAMES ? `, and ${sorted.length - EVENT_NAMES} more` : '';
-    return `${verb} ${sorted.length} NetworkPolicies: ${sorted.slice(0, EVENT_NAMES).join(', ')}${more}`;
-  };
-  const events: StatusEvent[] = [];
-  if (a.created.length) events.push({ type: 'Normal', reason: EventReason.PolicyCreated, message: list('created', a.created) });
-  if (a.plan.update.length) events.push({ type: 'Normal', reason: EventReason.PolicyUpdated, message: list('updated', a.plan.update.map((u) => qualified(u.desired))) });
-  if (a.plan.delete.length) events.push({ type: 'Normal', reason: EventReason.PolicyDeleted, message: list('deleted', a.plan.delete.map(qualified)) });
-  if (drifted.length) events.push({ type: 'Warning', reason: EventReason.DriftCorrected, message: list('restored out-of-band changes to', drifted) });
-  for (const e of events) await emit(b, e, d);
+/** The audit cause of a write for this baseline (`intent` is `/<name>`, its key), logged with the reconcile's logger. */
+function cause(b: ClusterSegmentationIntent, reason: WriteReason, d: Pick<BaselineDeps, 'log'>): WriteCause {
+  return { reason, intent: { namespace: '', name: b.metadata.name ?? '', uid: b.metadata.uid ?? '' }, log: d.log };
 }
 
-/** Best-effort, as for intents: a failed Event never fails a reconcile. */
-async function emit(b: ClusterSegmentationIntent, e: StatusEvent, d: BaselineDeps): Promise<void> {
-  await d.kube.createEvent({ involved: b, ...e, now: d.now() }).catch((err: unknown) => d.log.warn('could not record event', { reason: e.reason, error: String(err) }));
+function emit(b: ClusterSegmentationIntent, e: StatusEvent, d: BaselineDeps): Promise<void> {
+  return emitEvent(d.kube, b, e, { now: d.now(), why: cause(b, WriteReason.EventRecorded, d), log: d.log });
 }
 
 async function writeStatus(b: ClusterSegmentationIntent, o: BaselineOutcome, d: BaselineDeps): Promise<void> {
   const next = nextBaselineStatus(b.status, o, { now: d.now(), generation: b.metadata.generation });
   if (baselineStatusEqual(b.status, next)) return;
-  await d.kube.replaceBaselineStatus(b, next);
+  await d.kube.replaceBaselineStatus(b, next, cause(b, WriteReason.StatusChanged, d));
   d.log.info('status updated', { ready: next.conditions?.find((c) => c.type === 'Ready')?.reason, namespaces: next.namespaces, policies: next.policies });
   const ev = baselineTransitionEvent(b.status, next);
   if (ev) await emit(b, ev, d);

@@ -148,6 +148,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
     governed: inScope,
     scopeSelector: scope.kind === 'selector' ? scope.selector : undefined,
     leading: () => manager.isLeader(),
+    objects,
     env: { log, metrics: c.metrics, workers: o.workers, now: deps.now, onDriftCorrected: deps.onDriftCorrected },
   });
 

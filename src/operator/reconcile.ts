@@ -23,7 +23,7 @@ import type { IntentStates } from './intent-states';
 import { parseKey } from './ownership';
 import { diff, isDrift, ownedBy, upToDate, updateBody } from './plan';
 import type { IntentRef, Plan } from './plan';
-import { EventReason } from './reasons';
+import { actionEvents, emitEvent } from './events';
 import { nextStatus, reconcilingStatus, transitionEvent, uncoveredEvent } from './status';
 import type { Outcome, StatusEvent } from './status';
 import { NotSyncedError, livePolicyOf } from './store';
@@ -244,22 +244,14 @@ function hadForThisGeneration(intent: SegmentationIntent, valid: ValidIntent): R
 }
 
 async function emitActionEvents(intent: SegmentationIntent, a: { created: string[]; plan: Plan; restored: string[] }, d: Deps): Promise<void> {
-  const drifted = [...a.plan.update.filter((u) => u.drift).map((u) => name(u.desired)), ...a.restored].sort();
+  const drifted = [...a.plan.update.filter((u) => u.drift).map((u) => name(u.desired)), ...a.restored];
   if (drifted.length > 0) d.onDriftCorrected?.(drifted.length);
-  const list = (verb: string, names: string[]): string => `${verb} ${names.length} NetworkPolicies: ${names.join(', ')}`;
-  const events: StatusEvent[] = [];
-  if (a.created.length) events.push({ type: 'Normal', reason: EventReason.PolicyCreated, message: list('created', a.created) });
-  if (a.plan.update.length) events.push({ type: 'Normal', reason: EventReason.PolicyUpdated, message: list('updated', a.plan.update.map((u) => name(u.desired))) });
-  if (a.plan.delete.length) events.push({ type: 'Normal', reason: EventReason.PolicyDeleted, message: list('deleted', a.plan.delete.map(name)) });
-  if (drifted.length) events.push({ type: 'Warning', reason: EventReason.DriftCorrected, message: list('restored out-of-band changes to', drifted) });
+  const events = actionEvents({ created: a.created, updated: a.plan.update.map((u) => name(u.desired)), deleted: a.plan.delete.map(name), drifted });
   for (const e of events) await emit(intent, e, d);
 }
 
-/** Events are best-effort, as client-go's recorder makes them: a failed Event never fails a reconcile. */
-async function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promise<void> {
-  await d.kube.createEvent({ involved: intent, ...e, now: d.now() }, cause(intent, WriteReason.EventRecorded, d)).catch((err: unknown) =>
-    d.log.warn('could not record event', { reason: e.reason, error: String(err) }),
-  );
+function emit(intent: SegmentationIntent, e: StatusEvent, d: Deps): Promise<void> {
+  return emitEvent(d.kube, intent, e, { now: d.now(), why: cause(intent, WriteReason.EventRecorded, d), log: d.log });
 }
 
 /**

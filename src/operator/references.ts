@@ -38,7 +38,7 @@ export class ReferencesNotSyncedError extends NotSyncedError {
 
 // --------------------------------------------------------------------------------------- intents → objects
 
-/** intent key ("ns/name") ↔ the reference keys it names (`Service/ns/name`, `Ingress/ns`). */
+/** intent key ("ns/name"), or baseline key ("/name"), ↔ the reference keys it names (`Service/ns/name`, `Ingress/ns`). */
 export class IntentReferences {
   private readonly byIntent = new Map<string, readonly string[]>();
   private readonly byRef = new Map<string, Set<string>>();

@@ -2,10 +2,8 @@
  * Pure: what the intent's status and transition Events should be after a reconcile. Messages are deterministic
  * (no times, sorted names) so that an unchanged world yields a byte-equal status and no write.
  */
-import type { Condition } from '../model/kubernetes';
 import type { SegmentationIntentStatus } from '../intent/types';
-import { findCondition, setCondition } from './conditions';
-import type { NewCondition } from './conditions';
+import { conditionsFor, findCondition, setCondition } from './conditions';
 import { ConditionType, EventReason, Reason } from './reasons';
 
 /** Ingress backends that open nothing (status.uncoveredBackends), on outcomes that resolved the intent. */
@@ -26,40 +24,6 @@ export interface StatusEvent {
   readonly type: 'Normal' | 'Warning';
   readonly reason: string;
   readonly message: string;
-}
-
-function conditionsFor(o: Outcome): [NewCondition, NewCondition] {
-  const ready = (status: Condition['status'], reason: string, message: string): NewCondition => ({ type: ConditionType.Ready, status, reason, message });
-  const degraded = (status: Condition['status'], reason: string, message: string): NewCondition => ({ type: ConditionType.Degraded, status, reason, message });
-  switch (o.kind) {
-    case 'Reconciled':
-      if (o.conflicts.length > 0) {
-        const m = conflictMessage(o.conflicts);
-        return [ready('False', Reason.NameConflict, m), degraded('True', Reason.NameConflict, m)];
-      }
-      return [ready('True', Reason.Reconciled, `${o.policies.length} NetworkPolicies enforce ${o.flows} flows`), degraded('False', Reason.Reconciled, 'all policies applied')];
-    case 'DryRun':
-      return [
-        ready('False', Reason.DryRun, `dry run, nothing applied or deleted: ${o.wouldChange}`),
-        o.conflicts.length > 0 ? degraded('True', Reason.NameConflict, conflictMessage(o.conflicts)) : degraded('False', Reason.DryRun, 'dry run'),
-      ];
-    case 'InvalidSpec':
-      return [
-        ready('False', Reason.InvalidSpec, `invalid spec, existing policies kept: ${o.issues}`),
-        degraded('True', Reason.InvalidSpec, o.issues),
-      ];
-    case 'UnresolvedReference':
-      return [
-        ready('False', Reason.UnresolvedReference, `unresolved reference, existing policies kept: ${o.issues}`),
-        degraded('True', Reason.UnresolvedReference, o.issues),
-      ];
-    case 'ApiError':
-      return [ready('False', Reason.ApiError, o.message), degraded('True', Reason.ApiError, o.message)];
-  }
-}
-
-function conflictMessage(names: readonly string[]): string {
-  return `NetworkPolicies exist that this intent does not own, left untouched: ${names.join(', ')}`;
 }
 
 function policiesOf(o: Outcome, prev: SegmentationIntentStatus | undefined): string[] {
@@ -110,7 +74,8 @@ export function uncoveredEvent(prev: SegmentationIntentStatus | undefined, next:
 }
 
 export function nextStatus(prev: SegmentationIntentStatus | undefined, o: Outcome, at: { now: Date; generation?: number }): SegmentationIntentStatus {
-  const [ready, degraded] = conditionsFor(o);
+  const summary = (p: readonly string[], flows: number): string => `${p.length} NetworkPolicies enforce ${flows} flows`;
+  const [ready, degraded] = conditionsFor(o.kind === 'Reconciled' ? { ...o, summary: summary(o.policies, o.flows) } : o, 'intent');
   let conditions = setCondition(prev?.conditions, ready, at);
   conditions = setCondition(conditions, degraded, at);
   const status: SegmentationIntentStatus = { conditions, policies: policiesOf(o, prev), ...countsOf(o, prev) };

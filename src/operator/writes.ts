@@ -1,5 +1,6 @@
 /**
- * The write side of the operator's API access, as reconcile and the sweep see it; every write passes here:
+ * The write side of the operator's API access, as reconcile and the sweep see it, for intents (guardWrites) and
+ * baselines (guardBaselineWrites) alike; every write passes here:
  *  - only the leader writes: each write checks, so a reconcile in flight when the lease is lost writes nothing more;
  *  - policy writes are remembered (./echo.ts) so that their watch echo enqueues nothing;
  *  - every write sent is logged (./audit.ts), with the reason its caller gives, succeeded or failed.
@@ -7,14 +8,14 @@
 import type { Logger } from 'winston';
 import type { NetworkPolicy } from '../model/kubernetes';
 import type { Kube } from '../kube/client';
-import { KIND_INTENT, KIND_POLICY } from '../kube/client';
-import type { Verb } from '../kube/errors';
+import { KIND_BASELINE, KIND_INTENT, KIND_POLICY } from '../kube/client';
 import { ApiError } from '../kube/errors';
 import { auditRecord, logWrite, storedVersion } from './audit';
 import type { WriteCause, WriteTarget } from './audit';
 import type { OwnWrites } from './echo';
 import { ownerKey } from './ownership';
 import type { KubeApi } from './reconcile';
+import type { BaselineKube } from './baseline';
 
 /** What the operator calls on the apiserver (a FakeKube implements it in tests). */
 export type OperatorKube = Pick<
@@ -41,25 +42,20 @@ export interface EchoFilter {
   readonly keyOf?: (p: NetworkPolicy) => string | undefined;
 }
 
-/** Wraps a write so that it fails with NotLeader, sending nothing, once this replica no longer leads. */
-export function leaderOnly(leading: () => boolean) {
-  return <A extends unknown[]>(verb: Verb, kind: string, f: (...a: A) => Promise<unknown>) =>
-    async (...a: A): Promise<void> => {
-      if (!leading()) throw new ApiError(0, 'NotLeader', { verb, kind }, { detail: 'this replica does not hold the leader lease' });
-      await f(...a);
-    };
-}
-
 function target(verb: WriteTarget['verb'], kind: string, o: { readonly metadata: { readonly namespace?: string; readonly name?: string } }): WriteTarget {
   return { verb, kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' };
 }
 
-/** What the intents' guarded writes call (the baseline controller guards its own: ./baseline-controller.ts). */
+/** What the intents' guarded writes call. */
 type IntentKube = Pick<OperatorKube, 'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent'>;
+/** What the baselines' guarded writes call. */
+type BaselineOperatorKube = Pick<OperatorKube, 'getBaseline' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceBaselineStatus' | 'createEvent'>;
 
-export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoFilter, log: Logger): KubeApi {
-  /** Leader check, the write, its audit line; `version` says which resourceVersion the record carries. */
-  const write = async <T>(t: WriteTarget, why: WriteCause, f: () => Promise<T>, version: (r: T) => string | undefined): Promise<T> => {
+type AuditedWrite = <T>(t: WriteTarget, why: WriteCause, f: () => Promise<T>, version: (r: T) => string | undefined) => Promise<T>;
+
+/** Leader check, the write, its audit line; `version` says which resourceVersion the record carries. */
+function auditedWrite(leading: () => boolean, log: Logger): AuditedWrite {
+  return async (t, why, f, version) => {
     if (!leading()) throw new ApiError(0, 'NotLeader', { verb: t.verb, kind: t.kind }, { detail: 'this replica does not hold the leader lease' });
     const out = why.log ?? log;
     try {
@@ -71,16 +67,38 @@ export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoF
       throw e;
     }
   };
+}
+
+/** The policy writes and Events, the same for intents and baselines (echo-tracked, audited, leader only). */
+function policyWrites(kube: Pick<OperatorKube, 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'createEvent'>, own: EchoFilter, write: AuditedWrite): Pick<KubeApi, 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'createEvent'> {
   return {
-    getIntent: (ns, n) => kube.getIntent(ns, n),
-    getPolicy: (ns, n) => kube.getPolicy(ns, n),
     createPolicy: (p, why) => write(target('create', KIND_POLICY, p), why, () => tracked(p, own, () => kube.createPolicy(p)), storedVersion),
     replacePolicy: (p, why) => write(target('update', KIND_POLICY, p), why, () => tracked(p, own, () => kube.replacePolicy(p)), storedVersion),
     // A delete answers with a Status, not the object: the record carries the version that was deleted.
     deletePolicy: (p, why) => write(target('delete', KIND_POLICY, p), why, () => kube.deletePolicy(p), () => p.metadata.resourceVersion),
-    replaceIntentStatus: (i, s, why) => write(target('update', `${KIND_INTENT}/status`, i), why, () => kube.replaceIntentStatus(i, s), storedVersion),
-    // The Event's own name is generated in src/kube: the record names the intent it is about.
+    // The Event's own name is generated in src/kube: the record names the object it is about.
     createEvent: (e, why) => write(target('create', 'Event', e.involved), why, () => kube.createEvent(e), () => undefined),
+  };
+}
+
+export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoFilter, log: Logger): KubeApi {
+  const write = auditedWrite(leading, log);
+  return {
+    getIntent: (ns, n) => kube.getIntent(ns, n),
+    getPolicy: (ns, n) => kube.getPolicy(ns, n),
+    ...policyWrites(kube, own, write),
+    replaceIntentStatus: (i, s, why) => write(target('update', `${KIND_INTENT}/status`, i), why, () => kube.replaceIntentStatus(i, s), storedVersion),
+  };
+}
+
+/** The baseline controller's writes: the same guard, so every baseline write is an audit record too. */
+export function guardBaselineWrites(kube: BaselineOperatorKube, leading: () => boolean, own: EchoFilter, log: Logger): BaselineKube {
+  const write = auditedWrite(leading, log);
+  return {
+    getBaseline: (n) => kube.getBaseline(n),
+    getPolicy: (ns, n) => kube.getPolicy(ns, n),
+    ...policyWrites(kube, own, write),
+    replaceBaselineStatus: (b, s, why) => write(target('update', `${KIND_BASELINE}/status`, b), why, () => kube.replaceBaselineStatus(b, s), storedVersion),
   };
 }
 

@@ -12,6 +12,9 @@
  *    all with the flow's index: each destination gets the ports that mean something for it.
  *  - Ingress routes add one flow per (route, workload) from the route's peers to the workloads whose `service`
  *    some matching Ingress backend names; every other backend is listed as uncovered, opening nothing.
+ * resolveBaseline(): the same for a ClusterSegmentationIntent's peers and flows, by the same Resolver: its
+ * `namespace` endpoint is a workload of every pod, so a flow `namespace → service peer` gets the Service's
+ * ports exactly as an intent's flow to a Service does.
  */
 import { LIMITS } from '../intent/limits';
 import { selectorText } from '../intent/validate';
@@ -21,11 +24,14 @@ import type {
   DeclaredFlow,
   DeclaredIntent,
   DeclaredPort,
+  DeclaredWorkload,
   IngressRoute,
   ObjectRef,
   ServicePeer,
   ServiceWorkload,
 } from '../intent/references';
+import type { BaselineFlow, DeclaredBaseline, DeclaredBaselineFlow, ValidBaseline } from '../intent/baseline';
+import { NAMESPACE_ENDPOINT } from '../intent/baseline';
 import type { Endpoint, Flow, FlowPort, Issue, Peer, ValidIntent, Workload } from '../intent/types';
 import type { LabelSelector } from '../model/kubernetes';
 import type { ClusterObjects, IngressBackend, IngressInfo, ServiceInfo, ServicePortInfo } from './objects';
@@ -57,13 +63,48 @@ export function resolveIntent(declared: DeclaredIntent, objects: ClusterObjects)
   return { ok: true, intent: { ...rest, workloads, peers, flows: [...flows, ...ingress.flows] }, uncoveredBackends: ingress.uncovered, coveredBackends: ingress.covered };
 }
 
+export type BaselineResolution =
+  | { readonly ok: true; readonly baseline: ValidBaseline }
+  | { readonly ok: false; readonly issues: readonly Issue[] };
+
+/** A baseline's `namespace`, as the Resolver sees it: a workload of every pod (its ports are container ports). */
+const NAMESPACE_WORKLOAD: Workload = { kind: 'workload', name: NAMESPACE_ENDPOINT, selector: {} };
+
+export function resolveBaseline(declared: DeclaredBaseline, objects: ClusterObjects): BaselineResolution {
+  const r = new Resolver({ namespace: '', workloads: [] }, objects);
+  r.endpoint(NAMESPACE_WORKLOAD);
+  const peers = declared.peers.map((p) => r.endpoint(p)).filter((e): e is Peer => e !== undefined && e.kind !== 'workload');
+  if (r.issues.length > 0) return { ok: false, issues: r.issues };
+  r.checkSelectorText([], peers);
+  const flows = declared.flows.flatMap((f) => r.flow(asIntentFlow(f)).map((x) => baselineFlow(f, x)));
+  if (r.issues.length > 0) return { ok: false, issues: r.issues };
+  return { ok: true, baseline: { ...declared, peers, flows } };
+}
+
+function asIntentFlow(f: DeclaredBaselineFlow): DeclaredFlow {
+  const [from, to] = f.direction === 'Egress' ? [[NAMESPACE_WORKLOAD], f.peers] : [f.peers, [NAMESPACE_WORKLOAD]];
+  return { index: f.index, from, to, ...(f.ports ? { ports: f.ports } : {}) };
+}
+
+/** Back to the baseline's orientation: the peers are the side that is not `namespace`. */
+function baselineFlow(f: DeclaredBaselineFlow, x: Flow): BaselineFlow {
+  const side = f.direction === 'Egress' ? x.to : x.from;
+  return { index: f.index, direction: f.direction, peers: side.filter((e): e is Peer => e.kind !== 'workload'), ports: x.ports };
+}
+
+/** What resolution needs of the object declaring the endpoints: its namespace (intents) and its workloads (Ingress routes). */
+interface Declaring {
+  readonly namespace: string;
+  readonly workloads: readonly DeclaredWorkload[];
+}
+
 class Resolver {
   readonly issues: Issue[] = [];
   private readonly resolved = new Map<string, Endpoint>();
   private readonly services = new Map<string, ServiceInfo>();
 
   constructor(
-    private readonly intent: DeclaredIntent,
+    private readonly intent: Declaring,
     private readonly objects: ClusterObjects,
   ) {}
 

@@ -1,9 +1,10 @@
 /** ClusterSegmentationIntents on the real control plane: create, read, change, delete, and what they should own. */
 import * as k8s from '@kubernetes/client-node';
 import { compileBaseline, selectsNamespace } from '../../src/compile';
-import { validateBaseline } from '../../src/intent';
+import { checkBaseline } from '../../src/intent';
 import type { ClusterSegmentationIntent } from '../../src/intent/baseline';
-import type { NetworkPolicy } from '../../src/model/kubernetes';
+import type { KubeObject, NetworkPolicy } from '../../src/model/kubernetes';
+import { indexObjects, resolveBaseline } from '../../src/resolve';
 
 const GROUP = 'netseg.io';
 const VERSION = 'v1alpha1';
@@ -69,9 +70,13 @@ export class BaselineView {
   }
 }
 
-/** compileBaseline()'s policies for a namespace with these labels, for the baseline as stored (uid included). */
-export function expectedBaselinePolicies(stored: ClusterSegmentationIntent, ns: string, labels: Record<string, string>): NetworkPolicy[] {
-  const v = validateBaseline(stored);
+/**
+ * compileBaseline()'s policies for a namespace with these labels, for the baseline as stored (uid included),
+ * its `service`/`workloadRef` peers resolved from `objects` (as the apiserver now holds them).
+ */
+export function expectedBaselinePolicies(stored: ClusterSegmentationIntent, ns: string, labels: Record<string, string>, objects: readonly KubeObject[] = []): NetworkPolicy[] {
+  const c = checkBaseline(stored);
+  const v = c.ok ? resolveBaseline(c.baseline, indexObjects(objects)) : c;
   if (!v.ok) throw new Error(`test baseline is invalid: ${JSON.stringify(v.issues)}`);
   const view = { name: ns, labels: { ...labels, 'kubernetes.io/metadata.name': ns } };
   return selectsNamespace(v.baseline, view) ? compileBaseline(v.baseline, view) : [];

@@ -105,4 +105,54 @@ describe('the CLI with ClusterSegmentationIntents', () => {
     const findings = (JSON.parse(r.stdout) as { findings: { kind: string; namespace?: string }[] }).findings.filter((f) => f.kind === 'no-default-deny');
     assert.deepEqual(findings.map((f) => f.namespace), ['kube-system']);
   });
+
+  describe('a baseline whose peer names a Service, resolved from the files as for intents', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netseg-csi-refs-'));
+    for (const f of ['namespaces.yaml', 'pods.yaml']) fs.copyFileSync(path.join(EXAMPLE, f), path.join(dir, f));
+    // Every namespace may push to Prometheus' remote-write port, named on the Service (web → the pods' "web" port).
+    fs.writeFileSync(path.join(dir, 'baseline.yaml'), [
+      'apiVersion: netseg.io/v1alpha1', 'kind: ClusterSegmentationIntent', 'metadata: {name: refs}', 'spec:',
+      '  namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system]}]}',
+      '  directions: [Ingress, Egress]', '  allowDNS: false',
+      '  peers: [{name: prometheus, service: {namespace: monitoring, name: prometheus}}]',
+      '  flows: [{from: namespace, to: prometheus, ports: [{port: remote-write}]}]', '',
+    ].join('\n'));
+    const svc = path.join(os.tmpdir(), `netseg-csi-svc-${process.pid}.yaml`);
+    fs.writeFileSync(svc, 'apiVersion: v1\nkind: Service\nmetadata: {name: prometheus, namespace: monitoring}\nspec:\n  selector: {app.kubernetes.io/name: prometheus}\n  ports: [{name: remote-write, port: 80, targetPort: web}]\n');
+
+    it('render without the Service exits 1 naming the field and the object it needs', async () => {
+      const r = await netseg('render', '-f', dir);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /ClusterSegmentationIntent refs: spec\.peers\[0\]\.service: Service monitoring\/prometheus not found/);
+    });
+
+    it('render with it: egress to the Service\'s targetPort from every selected namespace, and Prometheus\' pods admit it', async () => {
+      const r = await netseg('render', '-f', dir, svc, '-o', 'json');
+      assert.equal(r.code, 0, r.stderr);
+      const policies = (JSON.parse(r.stdout) as { items: NetworkPolicy[] }).items;
+      const egress = policies.find((p) => p.metadata.namespace === 'shop' && p.metadata.name === 'refs.cluster-egress');
+      assert.deepEqual(egress?.spec.egress?.[0]?.ports, [{ protocol: 'TCP', port: 'web' }]);
+      assert.deepEqual(egress?.spec.egress?.[0]?.to?.[0]?.podSelector, { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } });
+      const far = policies.find((p) => p.metadata.namespace === 'monitoring' && p.metadata.name === 'refs.prometheus.peer-ingress');
+      assert.deepEqual(far?.spec.podSelector, { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } });
+    });
+
+    it('reach, verify and audit resolve it from the files too', async () => {
+      const loaded = loadCluster([dir, svc]);
+      assert.deepEqual(loaded.errors, []);
+      const cluster = buildCluster(loaded.input);
+      const can = (from: string, to: string, port: number): boolean =>
+        evaluate(cluster, { from: resolveEndpoint(cluster, from) as never, to: resolveEndpoint(cluster, to) as never, port, protocol: 'TCP' }).allowed;
+      assert.equal(can('shop/web-5d8f7', 'monitoring/prometheus-k8s-0', 9090), true, 'the Service\'s targetPort');
+      assert.equal(can('shop/web-5d8f7', 'monitoring/prometheus-k8s-0', 80), false, 'never the Service port itself');
+      const ok = await netseg('verify', '-f', dir, svc);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      const audit = await netseg('audit', '-f', dir, svc, '-o', 'json');
+      assert.equal(audit.code, 0, audit.stderr);
+      assert.equal(audit.stderr, '', 'the baseline resolved: no warning');
+      const unresolved = await netseg('audit', '-f', dir, '-o', 'json');
+      assert.match(unresolved.stderr, /Service monitoring\/prometheus not found/);
+    });
+  });
 });

@@ -33,6 +33,14 @@ function* walk(node: Schema, p: string): Generator<[string, Schema]> {
   if (node.additionalProperties) yield* walk(node.additionalProperties, `${p}{}`);
 }
 
+/** The SegmentationIntent CRD's peer schema, which a baseline's peers repeat. */
+function intentPeerSchema(): Schema {
+  const intentFile = path.resolve(__dirname, '..', '..', '..', 'crds', 'segmentationintents.netseg.io.yaml');
+  const intentCrd = parseAllDocuments(fs.readFileSync(intentFile, 'utf8'))[0]?.toJS() as typeof crd;
+  const intentSpec = intentCrd.spec.versions[0]?.schema.openAPIV3Schema.properties?.['spec'] as Schema;
+  return intentSpec.properties?.['peers']?.items as Schema;
+}
+
 describe('the ClusterSegmentationIntent CRD', () => {
   it('is cluster-scoped, kind ClusterSegmentationIntent, short name csi, with the status subresource', () => {
     assert.equal(crd.spec.scope, 'Cluster');
@@ -61,5 +69,20 @@ describe('the ClusterSegmentationIntent CRD', () => {
     assert.equal(spec.properties?.['peers']?.maxItems, LIMITS.peers);
     assert.equal(spec.properties?.['flows']?.maxItems, LIMITS.flows);
     assert.equal(root.properties?.['status']?.properties?.['conflicts']?.maxItems, 20);
+  });
+
+  it('takes service and workloadRef peers as SegmentationIntent does, exactly one of four shapes by CEL', () => {
+    const peer = spec.properties?.['peers']?.items as Schema & { 'x-kubernetes-validations'?: { rule: string }[]; required?: string[] };
+    const intentPeer = intentPeerSchema();
+    const shape = (s: Schema | undefined): unknown => JSON.parse(JSON.stringify(s, (k, v: unknown) => (k === 'description' ? undefined : v)));
+    for (const ref of ['service', 'workloadRef']) {
+      assert.deepEqual(shape(peer.properties?.[ref]), shape(intentPeer.properties?.[ref]), `${ref}: the intent's schema`);
+    }
+    assert.ok(peer['x-kubernetes-validations']?.some((v) => v.rule.replace(/\s+/g, ' ').includes('has(self.service), has(self.workloadRef)].filter(x, x).size() == 1')));
+  });
+
+  it('leaves a flow port\'s protocol absent (to a Service it filters; netseg applies TCP elsewhere)', () => {
+    const port = spec.properties?.['flows']?.items?.properties?.['ports']?.items?.properties?.['protocol'];
+    assert.equal(port?.default, undefined);
   });
 });

@@ -6,33 +6,18 @@
  */
 import { indexObjects } from '../../src/resolve';
 import { strict as assert } from 'assert';
-import { Writable } from 'stream';
 import type { SegmentationIntent } from '../../src/intent/types';
 import { AUDIT_MESSAGE, WriteReason } from '../../src/operator/audit';
 import { OwnWrites } from '../../src/operator/echo';
-import { createLogger, reconcileLogger } from '../../src/operator/logger';
+import { reconcileLogger } from '../../src/operator/logger';
 import { reconcile } from '../../src/operator/reconcile';
 import { resyncAndSweep } from '../../src/operator/sweep';
 import { guardWrites } from '../../src/operator/writes';
 import { FakeKube } from './fake-kube';
+import { capture } from './log-capture';
+import type { Line } from './log-capture';
 
-interface Line {
-  [k: string]: unknown;
-  level: string;
-  message: string;
-}
 
-/** A JSON logger whose lines are kept, as a log shipper would read them from stdout. */
-function capture(): { log: ReturnType<typeof createLogger>; lines: Line[] } {
-  const lines: Line[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done): void {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
-      done();
-    },
-  });
-  return { log: createLogger({ stream }), lines };
-}
 
 const spec = (n: number): SegmentationIntent['spec'] => ({
   workloads: Array.from({ length: n }, (_, i) => ({ name: `w${i}`, selector: { matchLabels: { app: `w${i}` } } })),
