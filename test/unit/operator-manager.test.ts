@@ -21,6 +21,7 @@ interface Rig {
   readonly timers: ManualTimers;
   readonly sources: FakeSource[];
   readonly gets: string[];
+  readonly metrics: Collaborators['metrics'];
   health(): Health;
   election(): ElectorCallbacks;
   readonly lost: string[];
@@ -53,6 +54,7 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
     timers,
     sources,
     gets,
+    metrics: c.metrics,
     lost,
     health: () => health ?? assert.fail('no server'),
     election: () => callbacks ?? assert.fail('no election'),
@@ -146,5 +148,21 @@ describe('operator manager', () => {
     assert.equal(r.health().ready(), true);
     await r.op.manager.stop();
     assert.equal(r.op.manager.isLeader(), false);
+  });
+
+  it('reconciles each intent once at start, only after the caches it reads have listed (no retry storm)', async () => {
+    const r = rig({ elect: false });
+    const source = (kind: string): FakeSource => r.sources.find((s) => s.target.kind === kind) ?? assert.fail(`no ${kind} source`);
+    for (let i = 0; i < 20; i++) source(INTENTS.kind).put(obj('shop', `intent-${i}`), false);
+    source(POLICIES.kind).failLists = true; // the policy cache keeps failing to list: no intent may be reconciled
+    await r.op.manager.start();
+    for (let i = 0; i < 5; i++) await r.timers.run();
+    assert.deepEqual(r.gets, [], 'nothing reconciled before the policy cache listed');
+    source(POLICIES.kind).failLists = false;
+    for (let i = 0; i < 5; i++) await r.timers.run();
+    assert.equal(r.gets.length, 20, 'each intent reconciled once');
+    const attempts = (await r.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
+    assert.equal(attempts, 20, 'no attempt wasted on an unsynced cache');
+    await r.op.manager.stop();
   });
 });
