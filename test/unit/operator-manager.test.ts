@@ -28,7 +28,8 @@ interface Rig {
 }
 
 function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
-  const timers = new ManualTimers();
+  // The resync's first pass (at start) runs; the next ones (every resyncMs) don't: each would re-enqueue every intent.
+  const timers = new ManualTimers(59_999);
   const { sources, sourceFor } = fakeSources();
   const gets: string[] = [];
   const lost: string[] = [];
@@ -36,8 +37,8 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
   let callbacks: ElectorCallbacks | undefined;
   const kube = {
     getIntent: async (ns: string, name: string): Promise<SegmentationIntent | undefined> => (gets.push(`${ns}/${name}`), undefined),
-    listIntents: async () => [],
-    listPolicies: async () => [],
+    listIntents: async () => (gets.push('list intents'), []),
+    listPolicies: async () => (gets.push('list policies'), []),
   } as unknown as OperatorKube;
   const c: Collaborators = {
     kube,
@@ -163,6 +164,8 @@ describe('operator manager', () => {
     assert.equal(r.gets.length, 20, 'each intent reconciled once');
     const attempts = (await r.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
     assert.equal(attempts, 20, 'no attempt wasted on an unsynced cache');
+    assert.equal(source(INTENTS.kind).lists, 1, 'one list of intents at start: the watch\'s, shared by the resync and the sweep');
+    assert.ok(!(r.gets as string[]).some((g) => g.startsWith('list')), 'the first resync and sweep read the caches, listing nothing');
     await r.op.manager.stop();
   });
 });
