@@ -42,7 +42,7 @@ export interface BaselineKube {
   replacePolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
   deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
   replaceBaselineStatus(b: ClusterSegmentationIntent, status: NonNullable<ClusterSegmentationIntent['status']>, why: WriteCause): Promise<unknown>;
-  createEvent(e: EventObject, why: WriteCause): Promise<void>;
+  createEvent(e: EventObject, why: WriteCause): Promise<unknown>;
 }
 
 /** A namespace as the Namespace cache holds it. */

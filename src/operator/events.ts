@@ -40,7 +40,7 @@ export function actionEvents(a: Actions): StatusEvent[] {
 
 /** Where an Event goes: the owner's createEvent (through the write guard, with the audit cause). */
 export interface EventSink {
-  createEvent(e: EventObject, why: WriteCause): Promise<void>;
+  createEvent(e: EventObject, why: WriteCause): Promise<unknown>;
 }
 
 /** Events are best-effort, as client-go's recorder makes them: a failed Event never fails a reconcile. */

@@ -40,8 +40,10 @@ import { WorkQueue } from './queue';
 import type { Timers } from './queue';
 import { reconcile } from './reconcile';
 import { listNamespaces, scopeOf } from './scope';
-import { PolicyCache, PolicyStore } from './store';
+import { NotSyncedError, PolicyCache, PolicyStore } from './store';
+import { IntentCache } from './intent-cache';
 import { resyncAndSweep } from './sweep';
+import type { SweepApi } from './sweep';
 import { guardWrites } from './writes';
 import type { OperatorKube } from './writes';
 
@@ -113,19 +115,25 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) }, log);
   const references = new IntentReferences();
   const objects = new ReferencedObjects();
-  const deps = { kube, policies, objects, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n), intents: parts.states };
+  const intentCache = new IntentCache();
+  const readIntent = (ns: string, name: string): ReturnType<IntentCache['get']> => {
+    if (!cache.hasSynced(KIND_INTENT, ns)) throw new NotSyncedError(ns);
+    return intentCache.get(ns, name);
+  };
+  const deps = { kube, policies, objects, readIntent, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n), intents: parts.states };
   const intents = new Controller('segmentationintent', cache, (key, l) => reconcile(key, { ...deps, log: l }), { log, metrics: c.metrics, workers: o.workers, queue: parts.intents });
 
   const namespaces = scope.kind === 'list' ? scope.namespaces : [undefined];
   const selected = scope.kind === 'selector' ? cache.informer(NAMESPACES, { labelSelector: scope.selector }) : undefined;
   const governed = (ns: string | undefined): boolean => !selected || (ns !== undefined && selected.get(`/${ns}`) !== undefined);
   for (const ns of namespaces) {
-    cache.informer(INTENTS, { namespace: ns }).addSink(references.sink());
+    cache.informer(INTENTS, { namespace: ns }).addSink(references.sink()).addSink(intentCache.sink());
     // The kinds intents may reference, always watched in scope (docs/adr/0012): trimmed, so a few hundred bytes each.
     for (const kind of REFERENCED_KINDS) cache.informer(kind, { namespace: ns }).addSink(objects.sink(kind.kind, ns));
     const store = new PolicyStore(ns);
     policies.add(store);
-    cache.informer(POLICIES, { namespace: ns, labelSelector: MANAGED_SELECTOR }).addSink(store);
+    // The policy informer holds the store's compact records, one per policy (./store.ts, issue 17).
+    cache.informer(POLICIES, { namespace: ns, labelSelector: MANAGED_SELECTOR }, store);
   }
   intents
     .watch({ kind: INTENTS, namespaces, predicates: [inNamespaces(governed), specChanged], keys: self })
@@ -153,17 +161,28 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   });
 
   const matched = (): string[] | undefined => (selected?.isSynced ? selected.objects().map((n) => n.metadata?.name ?? '') : undefined);
+  // The resync reads the caches (one list per kind at start, shared by the watches and the sweeps; issue 17). Its
+  // first pass only sweeps: the intent informers' first list has just enqueued every intent.
+  let firstPass = true;
   const resync = async (): Promise<void> => {
+    await Promise.all([...cache.of(KIND_INTENT), ...cache.of(KIND_POLICY)].map((i) => i.whenSynced()));
     const nss = listNamespaces(scope, matched());
     if (!nss || !manager.isLeader()) return;
-    const api = { listIntents: (ns?: string) => c.kube.listIntents(ns), listPolicies: (ns: string | undefined, sel: string) => c.kube.listPolicies(ns, sel), deletePolicy: kube.deletePolicy };
-    await resyncAndSweep(api, nss, { enqueue: (k) => intents.enqueue(k), log });
+    const within = (ns: string | undefined): boolean => nss.includes(undefined) || nss.includes(ns);
+    const api: SweepApi = {
+      managed: async () => nss.flatMap((ns) => policies.inNamespace(ns)),
+      intents: async () => cache.of(KIND_INTENT).flatMap((i) => i.objects()).filter((o) => within(o.metadata?.namespace)),
+      getIntent: (ns, name) => c.kube.getIntent(ns, name),
+      deletePolicy: kube.deletePolicy,
+    };
+    await resyncAndSweep(api, { enqueue: firstPass ? undefined : (k): void => intents.enqueue(k), log });
+    firstPass = false;
     await baselines.resync(nss, log);
   };
 
   const unhealthyAfterMs = o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
   manager
-    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear(), parts.states?.clear()) })
+    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear(), intentCache.clear(), parts.states?.clear()) })
     .add(intents)
     .add(baselines.controller)
     .add(periodic(resync, o.resyncMs, { log, timers: c.timers, failed: 'resync failed; sweep skipped' }))

@@ -13,6 +13,8 @@ import { ApiError } from '../kube/errors';
 import { auditRecord, logWrite, storedVersion } from './audit';
 import type { WriteCause, WriteTarget } from './audit';
 import type { OwnWrites } from './echo';
+import { EventRecorder } from './event-recorder';
+import type { EventWrites } from './event-recorder';
 import { ownerKey } from './ownership';
 import type { KubeApi } from './reconcile';
 import type { BaselineKube } from './baseline';
@@ -27,6 +29,7 @@ export type OperatorKube = Pick<
   | 'deletePolicy'
   | 'replaceIntentStatus'
   | 'createEvent'
+  | 'replaceEvent'
   | 'listIntents'
   | 'listPolicies'
   | 'getBaseline'
@@ -47,9 +50,9 @@ function target(verb: WriteTarget['verb'], kind: string, o: { readonly metadata:
 }
 
 /** What the intents' guarded writes call. */
-type IntentKube = Pick<OperatorKube, 'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent'>;
+type IntentKube = Pick<OperatorKube, 'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent' | 'replaceEvent'>;
 /** What the baselines' guarded writes call. */
-type BaselineOperatorKube = Pick<OperatorKube, 'getBaseline' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceBaselineStatus' | 'createEvent'>;
+type BaselineOperatorKube = Pick<OperatorKube, 'getBaseline' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceBaselineStatus' | 'createEvent' | 'replaceEvent'>;
 
 type AuditedWrite = <T>(t: WriteTarget, why: WriteCause, f: () => Promise<T>, version: (r: T) => string | undefined) => Promise<T>;
 
@@ -70,14 +73,20 @@ function auditedWrite(leading: () => boolean, log: Logger): AuditedWrite {
 }
 
 /** The policy writes and Events, the same for intents and baselines (echo-tracked, audited, leader only). */
-function policyWrites(kube: Pick<OperatorKube, 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'createEvent'>, own: EchoFilter, write: AuditedWrite): Pick<KubeApi, 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'createEvent'> {
+function policyWrites(kube: Pick<OperatorKube, 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'createEvent' | 'replaceEvent'>, own: EchoFilter, write: AuditedWrite): Pick<KubeApi, 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'createEvent'> {
+  // A repeated Event updates the one recorded (./event-recorder.ts); the audit line says which write was sent.
+  const events = new EventRecorder();
+  const eventWrites = (why: WriteCause): EventWrites => ({
+    create: (e) => write(target('create', 'Event', e.involved), why, () => kube.createEvent(e), () => undefined),
+    update: (r, e) => write(target('update', 'Event', e.involved), why, () => kube.replaceEvent(r, e), () => undefined),
+  });
   return {
     createPolicy: (p, why) => write(target('create', KIND_POLICY, p), why, () => tracked(p, own, () => kube.createPolicy(p)), storedVersion),
     replacePolicy: (p, why) => write(target('update', KIND_POLICY, p), why, () => tracked(p, own, () => kube.replacePolicy(p)), storedVersion),
     // A delete answers with a Status, not the object: the record carries the version that was deleted.
     deletePolicy: (p, why) => write(target('delete', KIND_POLICY, p), why, () => kube.deletePolicy(p), () => p.metadata.resourceVersion),
     // The Event's own name is generated in src/kube: the record names the object it is about.
-    createEvent: (e, why) => write(target('create', 'Event', e.involved), why, () => kube.createEvent(e), () => undefined),
+    createEvent: (e, why) => events.record(e, eventWrites(why)),
   };
 }
 

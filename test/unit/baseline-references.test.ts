@@ -193,9 +193,9 @@ class BaselineKube extends FakeKube {
     this.baselines.set(b.metadata.name ?? '', stored);
     return JSON.parse(JSON.stringify(stored)) as ClusterSegmentationIntent;
   }
-  override async createEvent(e: Parameters<FakeKube['createEvent']>[0]): Promise<void> {
+  override async createEvent(e: Parameters<FakeKube['createEvent']>[0]): ReturnType<FakeKube['createEvent']> {
     this.eventMessages.push(e.message);
-    await super.createEvent(e);
+    return super.createEvent(e);
   }
   ownedEverywhere(uid: string): LivePolicy[] {
     return [...this.policies.values()].filter((p) => baselineControllerRef(p)?.uid === uid).map((p) => livePolicyOf(JSON.parse(JSON.stringify(p)) as NetworkPolicy));
