@@ -288,7 +288,8 @@ async function floorRun(cp: Cp, n: number, shape: Shape, tag: string): Promise<R
   }
 }
 
-async function operatorRun(cp: Cp, n: number, shape: Shape, tag: string, limitMiB: number): Promise<Record<string, unknown>> {
+async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; limitMiB: number }): Promise<Record<string, unknown>> {
+  const { n, shape, tag, limitMiB } = run;
   const namespaces = namespacesFor(`scale-op-${tag}`, n, shape);
   const intents = intentsFor(namespaces, n);
   const log = path.join(os.tmpdir(), `netseg-scale-${tag}.operator.log`);
@@ -407,27 +408,25 @@ export async function run(): Promise<void> {
   const runs: Record<string, Record<string, unknown>> = {};
   const figures = { commit, deployed, limitMiB, loadavgAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10), runs };
   const lines = ['| intents / shape | floor | operator (to last write) | ratio | RSS peak / converged MiB | heap after GC MiB | attempts / intent | writes / intent | writes / restore | restart: ready / full pass / writes / RSS peak MiB / attempts per intent |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
-  {
-    for (const n of sizes) {
-      for (const shape of shapes) {
-        const key = `n${n}-${shape}`;
-        const tag = `${n}-${shape}-${crypto.randomBytes(2).toString('hex')}`;
-        process.stdout.write(`scale: ${key}: floor\n`);
-        const floor = await floorRun(cp, n, shape, tag);
-        process.stdout.write(`scale: ${key}: floor ${JSON.stringify(floor)}; operator\n`);
-        const r: Record<string, unknown> = { intents: n, policies: n * POLICIES_PER_INTENT, shape, ...floor };
-        runs[key] = r;
-        try {
-          Object.assign(r, await operatorRun(cp, n, shape, tag, limitMiB));
-          r['ratio'] = Math.round(((r['timeToLastWriteMs'] as number) / (r['floorMs'] as number)) * 100) / 100;
-          r['ratioAllPolicies'] = Math.round(((r['timeToAllPoliciesMs'] as number) / (r['floorMs'] as number)) * 100) / 100;
-        } catch (e) {
-          r['error'] = (e as Error).message;
-        }
-        r['loadavg'] = os.loadavg().map((x) => Math.round(x * 10) / 10);
-        lines.push(row(key, r));
-        report(resultName, figures);
+  for (const n of sizes) {
+    for (const shape of shapes) {
+      const key = `n${n}-${shape}`;
+      const tag = `${n}-${shape}-${crypto.randomBytes(2).toString('hex')}`;
+      process.stdout.write(`scale: ${key}: floor\n`);
+      const floor = await floorRun(cp, n, shape, tag);
+      process.stdout.write(`scale: ${key}: floor ${JSON.stringify(floor)}; operator\n`);
+      const r: Record<string, unknown> = { intents: n, policies: n * POLICIES_PER_INTENT, shape, ...floor };
+      runs[key] = r;
+      try {
+        Object.assign(r, await operatorRun(cp, { n, shape, tag, limitMiB }));
+        r['ratio'] = Math.round(((r['timeToLastWriteMs'] as number) / (r['floorMs'] as number)) * 100) / 100;
+        r['ratioAllPolicies'] = Math.round(((r['timeToAllPoliciesMs'] as number) / (r['floorMs'] as number)) * 100) / 100;
+      } catch (e) {
+        r['error'] = (e as Error).message;
       }
+      r['loadavg'] = os.loadavg().map((x) => Math.round(x * 10) / 10);
+      lines.push(row(key, r));
+      report(resultName, figures);
     }
   }
   const heaps = Object.values(runs).filter((r) => r['shape'] === 'one' && typeof r['heapAfterGcMiB'] === 'number');
