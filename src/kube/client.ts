@@ -146,13 +146,8 @@ export class Kube {
 
   /** By label selector, in one namespace or all; all pages or an error. */
   async listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]> {
-    const ctx: ApiErrorContext = { verb: 'list', kind: KIND_POLICY, namespace };
-    return this.paginate<NetworkPolicy>(ctx, async (cont) => {
-      const r = namespace
-        ? await this.net.listNamespacedNetworkPolicy(namespace, undefined, undefined, cont, undefined, labelSelector, PAGE)
-        : await this.net.listNetworkPolicyForAllNamespaces(undefined, cont, undefined, labelSelector, PAGE);
-      return { response: r.response, body: plain<{ items: NetworkPolicy[]; metadata?: { continue?: string } }>(r.body) };
-    }).then((items) => items.map(withKind));
+    const { items } = await this.listForWatch<NetworkPolicy>({ kind: KIND_POLICY, namespace, labelSelector });
+    return items.map(withKind);
   }
 
   async getPolicy(namespace: string, name: string): Promise<NetworkPolicy | undefined> {
@@ -220,10 +215,8 @@ export class Kube {
 
   async listNamespaceNames(labelSelector: string): Promise<string[]> {
     const ctx: ApiErrorContext = { verb: 'list', kind: 'Namespace' };
-    const items = await this.paginate<{ metadata?: { name?: string } }>(ctx, async (cont) => {
-      const r = await this.core.listNamespace(undefined, undefined, cont, undefined, labelSelector, PAGE);
-      return { response: r.response, body: plain<{ items: { metadata?: { name?: string } }[]; metadata?: { continue?: string } }>(r.body) };
-    });
+    // Only the names are read: no copy of the typed items.
+    const items = await this.paginate<{ metadata?: { name?: string } }>(ctx, (cont) => this.core.listNamespace(undefined, undefined, cont, undefined, labelSelector, PAGE));
     return items.map((n) => n.metadata?.name ?? '').filter((n) => n !== '');
   }
 
@@ -257,15 +250,20 @@ export class Kube {
     return (await this.paginateWithVersion<T>(ctx, page)).items;
   }
 
-  /** All pages of one consistent snapshot (continue tokens pin the first page's resourceVersion). */
-  private async paginateWithVersion<T>(ctx: ApiErrorContext, page: PageFn): Promise<{ items: T[]; resourceVersion: string }> {
+  /**
+   * All pages of one consistent snapshot (continue tokens pin the first page's resourceVersion). Pages arrive as
+   * plain JSON (the custom-objects client does not deserialize), and are kept as they are: no copy of a whole
+   * page (issue 17: a JSON round trip of every page of 30,000 policies at start). Only the core kinds, which
+   * client-node turns into classes (Dates, undefined-valued keys), are made plain, one item at a time.
+   */
+  private async paginateWithVersion<T>(ctx: ApiErrorContext, page: PageFn, typed = false): Promise<{ items: T[]; resourceVersion: string }> {
     const out: T[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
     do {
       const body = (await this.call(ctx, () => page(cont))) as ListBody<T>;
       if (!Array.isArray(body.items)) throw new ApiError(500, 'MalformedList', ctx, { detail: 'list without items' });
-      out.push(...plain<T[]>(body.items));
+      for (const item of body.items) out.push(typed ? plain<T>(item) : item);
       resourceVersion ||= body.metadata?.resourceVersion ?? '';
       cont = continueToken(body);
     } while (cont);
@@ -281,7 +279,7 @@ export class Kube {
   async listForWatch<T>(target: { kind: string; namespace?: string; labelSelector?: string }): Promise<{ items: T[]; resourceVersion: string }> {
     const { kind, namespace, labelSelector } = target;
     const ctx: ApiErrorContext = { verb: 'list', kind, namespace };
-    return this.paginateWithVersion<T>(ctx, (cont) => this.listPage(target, cont, { namespace, labelSelector }));
+    return this.paginateWithVersion<T>(ctx, (cont) => this.listPage(target, cont, { namespace, labelSelector }), TYPED_LISTS.has(kind));
   }
 
   private listPage(target: { kind: string }, cont: string | undefined, o: { namespace?: string; labelSelector?: string }): ReturnType<PageFn> {
@@ -292,9 +290,7 @@ export class Kube {
           ? this.custom.listNamespacedCustomObject(GROUP, VERSION, ns, PLURAL, undefined, undefined, cont, undefined, sel, PAGE)
           : this.custom.listClusterCustomObject(GROUP, VERSION, PLURAL, undefined, undefined, cont, undefined, sel, PAGE);
       case KIND_POLICY:
-        return ns
-          ? this.net.listNamespacedNetworkPolicy(ns, undefined, undefined, cont, undefined, sel, PAGE)
-          : this.net.listNetworkPolicyForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+        return this.listGroupPage(['networking.k8s.io', 'v1', 'networkpolicies'], cont, o);
       case KIND_BASELINE:
         return this.custom.listClusterCustomObject(GROUP, VERSION, CLUSTER_PLURAL, undefined, undefined, cont, undefined, sel, PAGE);
       case 'Namespace':
@@ -315,20 +311,35 @@ export class Kube {
       case 'Service':
         return ns ? this.core.listNamespacedService(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.core.listServiceForAllNamespaces(undefined, cont, undefined, sel, PAGE);
       case 'Deployment':
-        return ns ? this.apps.listNamespacedDeployment(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listDeploymentForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+        return this.listGroupPage(['apps', 'v1', 'deployments'], cont, o);
       case 'StatefulSet':
-        return ns ? this.apps.listNamespacedStatefulSet(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listStatefulSetForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+        return this.listGroupPage(['apps', 'v1', 'statefulsets'], cont, o);
       case 'DaemonSet':
-        return ns ? this.apps.listNamespacedDaemonSet(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listDaemonSetForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+        return this.listGroupPage(['apps', 'v1', 'daemonsets'], cont, o);
       case 'ReplicaSet':
-        return ns ? this.apps.listNamespacedReplicaSet(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.apps.listReplicaSetForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+        return this.listGroupPage(['apps', 'v1', 'replicasets'], cont, o);
       case 'Ingress':
-        return ns ? this.net.listNamespacedIngress(ns, undefined, undefined, cont, undefined, sel, PAGE) : this.net.listIngressForAllNamespaces(undefined, cont, undefined, sel, PAGE);
+        return this.listGroupPage(['networking.k8s.io', 'v1', 'ingresses'], cont, o);
       default:
         return Promise.reject(new Error(`no lister for ${kind}`));
     }
   }
+
+  /**
+   * A page of a kind of a named API group, through the custom-objects client: the same request as the typed one
+   * (/apis/<group>/<version>/...), answered as plain JSON, where the typed client would build a class per item.
+   */
+  private listGroupPage(gvr: readonly [string, string, string], cont: string | undefined, o: { namespace?: string; labelSelector?: string }): ReturnType<PageFn> {
+    const [group, version, plural] = gvr;
+    const { namespace: ns, labelSelector: sel } = o;
+    return ns
+      ? this.custom.listNamespacedCustomObject(group, version, ns, plural, undefined, undefined, cont, undefined, sel, PAGE)
+      : this.custom.listClusterCustomObject(group, version, plural, undefined, undefined, cont, undefined, sel, PAGE);
+  }
 }
+
+/** The kinds listed through client-node's typed core client (no named group): their items are made plain. */
+const TYPED_LISTS: ReadonlySet<string> = new Set(['Namespace', 'Pod', 'Service']);
 
 type PageFn = (cont: string | undefined) => Promise<{ body: unknown; response: { statusCode?: number } }>;
 

@@ -103,7 +103,9 @@ export function baselineController(w: BaselineWiring): BaselineParts {
   }
 
   const resync = async (nss: readonly (string | undefined)[], log: Logger): Promise<number> => {
-    const api = { listBaselines: () => kube.listBaselines(), listPolicies: (ns: string | undefined, sel: string) => kube.listPolicies(ns, sel), deletePolicy: guarded.deletePolicy };
+    // The managed policies from the policy store (one list per kind, not one per namespace: issue 17), read
+    // before the fresh list of baselines, so a live baseline of any of them is in that list.
+    const api = { listBaselines: () => kube.listBaselines(), listPolicies: async (ns: string | undefined) => w.policies.inNamespace(ns), deletePolicy: guarded.deletePolicy };
     return resyncBaselines(api, nss, { enqueue: (k) => controller.enqueue(k), log });
   };
   return { controller, resync };

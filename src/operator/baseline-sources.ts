@@ -89,7 +89,8 @@ export const baselineOwner: KeyMapper = (e) => {
 
 export interface BaselineSweepApi {
   listBaselines(): Promise<{ metadata: { name?: string; uid?: string } }[]>;
-  listPolicies(namespace: string | undefined, labelSelector: string): Promise<NetworkPolicy[]>;
+  /** The managed policies of a namespace (undefined: all): the policy store, or a list by MANAGED_SELECTOR. */
+  listPolicies(namespace: string | undefined, labelSelector: string): Promise<readonly Pick<NetworkPolicy, 'metadata'>[]>;
   deletePolicy(p: Pick<NetworkPolicy, 'metadata'>): Promise<void>;
 }
 

@@ -136,6 +136,8 @@ export class Informer {
   private started = false;
   private stopped = false;
   private synced = false;
+  /** Told once, when the first complete list has arrived (./controller.ts waits for it before reconciling). */
+  private readonly syncWaiters: (() => void)[] = [];
 
   constructor(
     readonly source: WatchSource,
@@ -148,6 +150,12 @@ export class Informer {
 
   get isSynced(): boolean {
     return this.synced;
+  }
+
+  /** Resolves once the first complete list has arrived (at once if it has). */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
   /**
@@ -241,6 +249,7 @@ export class Informer {
     for (const [key, o] of fresh) this.emit('ADDED', o, key);
     this.resourceVersion = page.resourceVersion;
     this.synced = true;
+    this.syncWaiters.splice(0).forEach((w) => w());
   }
 
   private async watch(): Promise<void> {

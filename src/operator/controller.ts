@@ -11,7 +11,7 @@
 import type { Logger } from 'winston';
 import type { KindSpec } from '../kube/watch';
 import { ApiError } from '../kube/errors';
-import type { CacheEvent, SharedCache } from './cache';
+import type { CacheEvent, Informer, SharedCache } from './cache';
 import type { Metrics } from './metrics';
 import { reconcileLogger } from './logger';
 import { objectKey, ownerKey } from './ownership';
@@ -47,12 +47,19 @@ export interface ControllerEnv {
   readonly queue?: WorkQueue;
 }
 
-/** While a cache has not listed yet, a key is looked at again this soon (no backoff: nothing failed). */
+/**
+ * While a cache has not listed yet, a key is looked at again this soon (no backoff: nothing failed). Rare: the
+ * workers start only once the caches the controller watches have listed; this covers a cache made later (a
+ * namespace added to the scope) or one that a reconcile reads without watching it.
+ */
 export const UNSYNCED_RETRY_MS = 250;
 
 export class Controller {
   readonly queue: WorkQueue;
   private workers: Promise<void>[] = [];
+  /** The informers this controller's sources read: workers wait until each has listed once. */
+  private readonly informers = new Set<Informer>();
+  private stopping: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -66,10 +73,18 @@ export class Controller {
   /** Registers a source: its events, once past the predicates, enqueue the keys they map to. */
   watch(s: Source): this {
     for (const namespace of s.namespaces ?? [undefined]) {
-      this.cache.informer(s.kind, { namespace, labelSelector: s.labelSelector }).addHandler((e) => {
+      const informer = this.cache.informer(s.kind, { namespace, labelSelector: s.labelSelector });
+      this.informers.add(informer);
+      informer.addHandler((e) => {
         if ((s.predicates ?? []).every((p) => p(e))) for (const k of s.keys(e)) this.queue.add(k);
       });
     }
+    return this;
+  }
+
+  /** Also wait for these caches before reconciling: ones reconcile reads without watching them. */
+  reads(...informers: Informer[]): this {
+    for (const i of informers) this.informers.add(i);
     return this;
   }
 
@@ -77,13 +92,22 @@ export class Controller {
     this.queue.add(key);
   }
 
+  /**
+   * Workers start once every cache this controller reads has listed (client-go's WaitForCacheSync): a key
+   * reconciled before would only find an empty cache and be retried, and at start every intent is enqueued at
+   * once (52,000-68,000 wasted attempts over 3,000 intents, issue 17). Keys enqueued meanwhile wait in the queue.
+   */
   start(): void {
-    this.workers = Array.from({ length: Math.max(1, this.env.workers) }, () => this.work());
+    const stopped = new Promise<void>((resolve) => (this.stopping = resolve));
+    const synced = Promise.all([...this.informers].map((i) => i.whenSynced()));
+    const begin = Promise.race([synced, stopped]);
+    this.workers = Array.from({ length: Math.max(1, this.env.workers) }, () => begin.then(() => this.work()));
   }
 
   /** Lets in-flight reconciles finish; waiting keys are dropped. */
   async stop(): Promise<void> {
     this.queue.shutdown();
+    this.stopping?.();
     await Promise.all(this.workers);
   }
 

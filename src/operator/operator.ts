@@ -42,6 +42,7 @@ import { reconcile } from './reconcile';
 import { listNamespaces, scopeOf } from './scope';
 import { PolicyCache, PolicyStore } from './store';
 import { resyncAndSweep } from './sweep';
+import type { SweepApi } from './sweep';
 import { guardWrites } from './writes';
 import type { OperatorKube } from './writes';
 
@@ -152,11 +153,22 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   });
 
   const matched = (): string[] | undefined => (selected?.isSynced ? selected.objects().map((n) => n.metadata?.name ?? '') : undefined);
+  // The resync reads the caches (one list per kind at start, shared by the watches and the sweeps; issue 17). Its
+  // first pass only sweeps: the intent informers' first list has just enqueued every intent.
+  let firstPass = true;
   const resync = async (): Promise<void> => {
+    await Promise.all([...cache.of(KIND_INTENT), ...cache.of(KIND_POLICY)].map((i) => i.whenSynced()));
     const nss = listNamespaces(scope, matched());
     if (!nss || !manager.isLeader()) return;
-    const api = { listIntents: (ns?: string) => c.kube.listIntents(ns), listPolicies: (ns: string | undefined, sel: string) => c.kube.listPolicies(ns, sel), deletePolicy: kube.deletePolicy };
-    await resyncAndSweep(api, nss, { enqueue: (k) => intents.enqueue(k), log });
+    const within = (ns: string | undefined): boolean => nss.includes(undefined) || nss.includes(ns);
+    const api: SweepApi = {
+      managed: async () => nss.flatMap((ns) => policies.inNamespace(ns)),
+      intents: async () => cache.of(KIND_INTENT).flatMap((i) => i.objects()).filter((o) => within(o.metadata?.namespace)),
+      getIntent: (ns, name) => c.kube.getIntent(ns, name),
+      deletePolicy: kube.deletePolicy,
+    };
+    await resyncAndSweep(api, { enqueue: firstPass ? undefined : (k): void => intents.enqueue(k), log });
+    firstPass = false;
     await baselines.resync(nss, log);
   };
 

@@ -120,6 +120,13 @@ export class PolicyStore implements PolicyReader, ObjectSink {
     return [...this.index.values()].flatMap((byOwner) => [...(byOwner.get(ownerUid)?.values() ?? [])]);
   }
 
+  /** Every managed policy of `namespace` (undefined: of every namespace covered), whoever controls it. */
+  inNamespace(namespace: string | undefined): LivePolicy[] {
+    if (!this.synced) throw new NotSyncedError(namespace ?? '*');
+    const byOwner = namespace === undefined ? [...this.index.values()] : [this.index.get(namespace) ?? new Map<string, ByName>()];
+    return byOwner.flatMap((m) => [...m.values()].flatMap((byName) => [...byName.values()]));
+  }
+
   /** One cached policy, e.g. to compare a watch event with what is stored. */
   get(namespace: string, name: string): LivePolicy | undefined {
     const owner = this.filed.get(`${namespace}/${name}`);
@@ -187,6 +194,21 @@ export class PolicyCache implements PolicyReader {
   ownedEverywhere(ownerUid: string): LivePolicy[] {
     if (!this.hasSynced()) throw new NotSyncedError('*');
     return this.stores.flatMap((s) => s.ownedEverywhere(ownerUid));
+  }
+
+  /**
+   * The managed policies of `namespace` (undefined: every covered namespace), for the sweeps: read from memory
+   * instead of listing the apiserver again (one list per kind, shared by the watch and the sweeps; issue 17).
+   * Throws NotSyncedError until the stores concerned have listed.
+   */
+  inNamespace(namespace: string | undefined): LivePolicy[] {
+    if (namespace !== undefined) {
+      const store = this.stores.find((s) => s.covering(namespace));
+      if (!store) throw new NotSyncedError(namespace);
+      return store.inNamespace(namespace);
+    }
+    if (!this.hasSynced()) throw new NotSyncedError('*');
+    return this.stores.flatMap((s) => s.inNamespace(undefined));
   }
 
   /** With a namespace: has its store listed; without: have all. */

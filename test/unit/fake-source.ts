@@ -8,15 +8,19 @@ import type { Timers } from '../../src/operator/queue';
 
 export const silent = winston.createLogger({ silent: true });
 
-/** Timers that fire only when told to (any delay), and a clock that moves only when told to. */
+/**
+ * Timers that fire only when told to (any delay up to `longest`), and a clock that moves only when told to. A
+ * timer longer than `longest` never fires: a rig can run the start of an operator without its periodic resync.
+ */
 export class ManualTimers implements Timers {
   t = 0;
   private seq = 0;
   private readonly pending = new Map<number, () => void>();
+  constructor(private readonly longest = Infinity) {}
   now = (): number => this.t;
-  setTimer = (fn: () => void, _ms: number): unknown => {
+  setTimer = (fn: () => void, ms: number): unknown => {
     const id = ++this.seq;
-    this.pending.set(id, fn);
+    if (ms <= this.longest) this.pending.set(id, fn);
     return id;
   };
   clearTimer = (h: unknown): void => {

@@ -12,6 +12,7 @@ import { AUDIT_MESSAGE, WriteReason } from '../../src/operator/audit';
 import { OwnWrites } from '../../src/operator/echo';
 import { createLogger, reconcileLogger } from '../../src/operator/logger';
 import { reconcile } from '../../src/operator/reconcile';
+import { MANAGED_SELECTOR } from '../../src/operator/ownership';
 import { resyncAndSweep } from '../../src/operator/sweep';
 import { guardWrites } from '../../src/operator/writes';
 import { FakeKube } from './fake-kube';
@@ -133,8 +134,8 @@ describe('operator audit trail', () => {
     const versions = new Map([...k.policies.values()].map((p) => [p.metadata.name, p.metadata.resourceVersion]));
     k.intents.clear();
     const sweepLog = capture();
-    const sweepApi = { listIntents: (ns?: string) => k.listIntents(ns), listPolicies: (ns: string | undefined, s: string) => k.listPolicies(ns, s), deletePolicy: api.deletePolicy };
-    assert.equal(await resyncAndSweep(sweepApi, ['shop'], { enqueue: () => undefined, log: sweepLog.log }), 2);
+    const sweepApi = { managed: () => k.listPolicies('shop', MANAGED_SELECTOR), intents: () => k.listIntents('shop'), getIntent: (ns: string, n: string) => k.getIntent(ns, n), deletePolicy: api.deletePolicy };
+    assert.equal(await resyncAndSweep(sweepApi, { enqueue: () => undefined, log: sweepLog.log }), 2);
     assert.equal(k.policies.size, 0);
     const recs = sweepLog.lines.filter((l) => l.audit === 'write');
     assert.deepEqual(

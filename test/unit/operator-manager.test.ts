@@ -21,13 +21,15 @@ interface Rig {
   readonly timers: ManualTimers;
   readonly sources: FakeSource[];
   readonly gets: string[];
+  readonly metrics: Collaborators['metrics'];
   health(): Health;
   election(): ElectorCallbacks;
   readonly lost: string[];
 }
 
 function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
-  const timers = new ManualTimers();
+  // The resync's first pass (at start) runs; the next ones (every resyncMs) don't: each would re-enqueue every intent.
+  const timers = new ManualTimers(59_999);
   const { sources, sourceFor } = fakeSources();
   const gets: string[] = [];
   const lost: string[] = [];
@@ -35,8 +37,8 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
   let callbacks: ElectorCallbacks | undefined;
   const kube = {
     getIntent: async (ns: string, name: string): Promise<SegmentationIntent | undefined> => (gets.push(`${ns}/${name}`), undefined),
-    listIntents: async () => [],
-    listPolicies: async () => [],
+    listIntents: async () => (gets.push('list intents'), []),
+    listPolicies: async () => (gets.push('list policies'), []),
   } as unknown as OperatorKube;
   const c: Collaborators = {
     kube,
@@ -53,6 +55,7 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
     timers,
     sources,
     gets,
+    metrics: c.metrics,
     lost,
     health: () => health ?? assert.fail('no server'),
     election: () => callbacks ?? assert.fail('no election'),
@@ -146,5 +149,23 @@ describe('operator manager', () => {
     assert.equal(r.health().ready(), true);
     await r.op.manager.stop();
     assert.equal(r.op.manager.isLeader(), false);
+  });
+
+  it('reconciles each intent once at start, only after the caches it reads have listed (no retry storm)', async () => {
+    const r = rig({ elect: false });
+    const source = (kind: string): FakeSource => r.sources.find((s) => s.target.kind === kind) ?? assert.fail(`no ${kind} source`);
+    for (let i = 0; i < 20; i++) source(INTENTS.kind).put(obj('shop', `intent-${i}`), false);
+    source(POLICIES.kind).failLists = true; // the policy cache keeps failing to list: no intent may be reconciled
+    await r.op.manager.start();
+    for (let i = 0; i < 5; i++) await r.timers.run();
+    assert.deepEqual(r.gets, [], 'nothing reconciled before the policy cache listed');
+    source(POLICIES.kind).failLists = false;
+    for (let i = 0; i < 5; i++) await r.timers.run();
+    assert.equal(r.gets.length, 20, 'each intent reconciled once');
+    const attempts = (await r.metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
+    assert.equal(attempts, 20, 'no attempt wasted on an unsynced cache');
+    assert.equal(source(INTENTS.kind).lists, 1, 'one list of intents at start: the watch\'s, shared by the resync and the sweep');
+    assert.ok(!(r.gets as string[]).some((g) => g.startsWith('list')), 'the first resync and sweep read the caches, listing nothing');
+    await r.op.manager.stop();
   });
 });

@@ -10,7 +10,9 @@ import { ApiError } from '../../src/kube/errors';
 import { reconcile } from '../../src/operator/reconcile';
 import { NotSyncedError, PolicyStore } from '../../src/operator/store';
 import type { PolicyReader } from '../../src/operator/store';
+import { MANAGED_SELECTOR } from '../../src/operator/ownership';
 import { resyncAndSweep } from '../../src/operator/sweep';
+import type { SweepApi } from '../../src/operator/sweep';
 import { FakeKube } from './fake-kube';
 import { overPolicyBudget } from '../fixtures/intents/hostile';
 import { type ClusterObjects, indexObjects } from '../../src/resolve';
@@ -258,6 +260,16 @@ describe('operator reconcile from the watch-fed store (FakeKube)', () => {
   });
 });
 
+/** The sweep's reads as the operator wires them, here over FakeKube: its lists stand for the caches. */
+function sweepApi(k: FakeKube, intents: () => Promise<readonly SegmentationIntent[]> = () => k.listIntents('shop')): SweepApi {
+  return {
+    managed: () => k.listPolicies('shop', MANAGED_SELECTOR),
+    intents,
+    getIntent: (ns, name) => k.getIntent(ns, name),
+    deletePolicy: (p) => k.deletePolicy(p),
+  };
+}
+
 describe('operator sweep (FakeKube)', () => {
   it('deletes the managed policies of a deleted intent', async () => {
     const k = new FakeKube();
@@ -265,17 +277,37 @@ describe('operator sweep (FakeKube)', () => {
     await reconcile('shop/shop', deps(k));
     k.intents.clear();
     const keys: string[] = [];
-    assert.equal(await resyncAndSweep(k, ['shop'], { enqueue: (key) => keys.push(key), log }), 2);
+    assert.equal(await resyncAndSweep(sweepApi(k), { enqueue: (key) => keys.push(key), log }), 2);
     assert.deepEqual(k.names(), []);
   });
 
-  it('sweeps nothing when a list fails', async () => {
+  it('sweeps nothing when a read fails', async () => {
     const k = new FakeKube();
     k.addIntent(spec(2));
     await reconcile('shop/shop', deps(k));
     k.intents.clear();
     k.failLists = true;
-    await assert.rejects(resyncAndSweep(k, ['shop'], { enqueue: () => undefined, log }));
+    await assert.rejects(resyncAndSweep(sweepApi(k), { enqueue: () => undefined, log }));
     assert.equal(k.names().length, 2);
+  });
+
+  it('sweeps nothing whose intent the intent cache has not seen yet but the apiserver has (confirmed by a GET)', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await reconcile('shop/shop', deps(k));
+    const keys: string[] = [];
+    assert.equal(await resyncAndSweep(sweepApi(k, async () => []), { enqueue: (key) => keys.push(key), log }), 0);
+    assert.equal(k.names().length, 2, 'the policies of a live intent stay');
+    assert.deepEqual(keys, []);
+  });
+
+  it('sweeps the policies of an older incarnation: the GET finds the name with another uid', async () => {
+    const k = new FakeKube();
+    k.addIntent(spec(2));
+    await reconcile('shop/shop', deps(k));
+    const again = k.intents.get('shop/shop') as SegmentationIntent;
+    k.intents.set('shop/shop', { ...again, metadata: { ...again.metadata, uid: 'uid-2' } });
+    assert.equal(await resyncAndSweep(sweepApi(k, async () => []), { log }), 2);
+    assert.deepEqual(k.names(), []);
   });
 });
