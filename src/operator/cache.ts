@@ -35,6 +35,34 @@ export interface ObjectSink {
   apply(type: WatchEventType, obj: KubeObject): void;
 }
 
+/**
+ * What an informer holds of each object, by key ("ns/name"). By default a skeleton (metadata only, below); a
+ * kind may hold less: the policy informer holds the PolicyStore's records (./store.ts), so that each managed
+ * policy is held once, compactly, and not as a skeleton here plus a record there (issue 17).
+ */
+export interface Held {
+  /** What is held of `o`, and what handlers see of it. */
+  keep(o: KubeObject): KubeObject;
+  get(key: string): KubeObject | undefined;
+  set(key: string, kept: KubeObject): void;
+  delete(key: string): void;
+  entries(): IterableIterator<[string, KubeObject]>;
+  values(): IterableIterator<KubeObject>;
+  /** A complete list is held now (the first time: synced). */
+  listed?(): void;
+}
+
+/** The default Held: skeletons in a Map. */
+class Skeletons extends Map<string, KubeObject> implements Held {
+  constructor(private readonly target: WatchTarget) {
+    super();
+  }
+
+  keep(o: KubeObject): KubeObject {
+    return skeleton(o, this.target);
+  }
+}
+
 /** The values an object is filed under in one index. */
 export type Indexer = (o: KubeObject) => readonly string[];
 
@@ -123,7 +151,7 @@ class Indexes {
 
 /** The cache of one collection (a kind in one namespace or all, optionally label-selected). */
 export class Informer {
-  private readonly known = new Map<string, KubeObject>();
+  private readonly known: Held;
   private readonly indexes = new Indexes();
   private readonly sinks: ObjectSink[] = [];
   private readonly handlers: EventHandler[] = [];
@@ -142,7 +170,10 @@ export class Informer {
   constructor(
     readonly source: WatchSource,
     private readonly env: CacheEnv,
-  ) {}
+    held?: Held,
+  ) {
+    this.known = held ?? new Skeletons(source.target);
+  }
 
   get target(): WatchTarget {
     return this.source.target;
@@ -242,11 +273,14 @@ export class Informer {
   private async relist(): Promise<void> {
     const page = await this.source.list();
     if (this.stopped) return;
-    const fresh = new Map(page.items.map((o) => [objectKey(o), skeleton(o, this.target)]));
+    const fresh = new Map(page.items.map((o) => [objectKey(o), o]));
     // Only here, after every page arrived: a failed or partial list never replaces anything.
     for (const s of this.sinks) s.replace(page.items);
-    for (const [key, old] of this.known) if (!fresh.has(key)) this.emit('DELETED', old, key);
-    for (const [key, o] of fresh) this.emit('ADDED', o, key);
+    const vanished: [string, KubeObject][] = [];
+    for (const [key, old] of this.known.entries()) if (!fresh.has(key)) vanished.push([key, old]);
+    for (const [key, old] of vanished) this.emit('DELETED', old, key);
+    for (const [key, o] of fresh) this.emit('ADDED', this.known.keep(o), key);
+    this.known.listed?.();
     this.resourceVersion = page.resourceVersion;
     this.synced = true;
     this.syncWaiters.splice(0).forEach((w) => w());
@@ -263,7 +297,7 @@ export class Informer {
       this.resourceVersion = obj.metadata?.resourceVersion ?? this.resourceVersion;
       if (phase === 'BOOKMARK') return;
       for (const s of this.sinks) s.apply(phase as WatchEventType, obj);
-      this.emit(phase as WatchEventType, skeleton(obj, this.target), objectKey(obj));
+      this.emit(phase as WatchEventType, this.known.keep(obj), objectKey(obj));
     };
     const done = (err: unknown): void => {
       this.request = undefined;
@@ -314,11 +348,13 @@ export class SharedCache {
     private readonly env: CacheEnv,
   ) {}
 
-  informer(kind: KindSpec, scope: CacheScope = {}): Informer {
+  /** `held`: what the informer holds, if it is made now (see Held); asking for it once it exists is a bug. */
+  informer(kind: KindSpec, scope: CacheScope = {}, held?: Held): Informer {
     const id = JSON.stringify([kind.group, kind.version, kind.plural, scope.namespace ?? '', scope.labelSelector ?? '']);
     let inf = this.informers.get(id);
+    if (inf && held) throw new Error(`the ${kind.kind} informer of ${id} exists already: it holds what it was made with`);
     if (!inf) {
-      inf = new Informer(this.sourceFor(kind, scope), this.env);
+      inf = new Informer(this.sourceFor(kind, scope), this.env, held);
       for (const [name, fn] of this.indexers.get(kind.kind) ?? []) inf.addIndex(name, fn);
       this.informers.set(id, inf);
       if (this.started) inf.start();

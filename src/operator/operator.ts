@@ -126,7 +126,8 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
     for (const kind of REFERENCED_KINDS) cache.informer(kind, { namespace: ns }).addSink(objects.sink(kind.kind, ns));
     const store = new PolicyStore(ns);
     policies.add(store);
-    cache.informer(POLICIES, { namespace: ns, labelSelector: MANAGED_SELECTOR }).addSink(store);
+    // The policy informer holds the store's compact records, one per policy (./store.ts, issue 17).
+    cache.informer(POLICIES, { namespace: ns, labelSelector: MANAGED_SELECTOR }, store);
   }
   intents
     .watch({ kind: INTENTS, namespaces, predicates: [inNamespaces(governed), specChanged], keys: self })

@@ -85,9 +85,9 @@ describe('operator plan', () => {
 
   it('updates a policy that lost one of our labels', () => {
     const want = desired(intent());
-    const current = want.map((p) => live(p));
-    delete current[0]?.metadata.annotations?.['netseg.io/spec-hash'];
-    assert.equal(diff(want, current, ref).update.length, 1);
+    const objects = want.map((p) => liveObject(p));
+    delete objects[0]?.metadata.annotations?.['netseg.io/spec-hash'];
+    assert.equal(diff(want, objects.map(livePolicyOf), ref).update.length, 1);
   });
 
   it('deletes owned policies that are no longer desired and keeps foreign ones', () => {
@@ -117,8 +117,9 @@ describe('operator plan', () => {
 
   it('reports a desired name held by a policy with our labels but another owner uid as a conflict, untouched', () => {
     const want = desired(intent());
-    const clash = live(want[0] as NetworkPolicy);
-    clash.metadata.ownerReferences = [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'uid-OLD', controller: true }];
+    const held = liveObject(want[0] as NetworkPolicy);
+    held.metadata.ownerReferences = [{ apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', name: 'shop', uid: 'uid-OLD', controller: true }];
+    const clash = livePolicyOf(held);
     const plan = diff(want, [clash], ref);
     assert.deepEqual(plan.conflicts, [want[0]?.metadata.name]);
     assert.ok(!names(plan.create).includes(want[0]?.metadata.name ?? ''));
