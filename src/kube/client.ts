@@ -38,6 +38,31 @@ export interface EventObject {
   readonly now: Date;
 }
 
+/** An Event as recorded: enough to update it when it repeats. */
+export interface RecordedEvent {
+  readonly name: string;
+  readonly namespace: string;
+  readonly resourceVersion?: string;
+  readonly count: number;
+  readonly firstTimestamp: Date;
+}
+
+function eventBody(e: EventObject, r: Omit<RecordedEvent, 'resourceVersion'> & { resourceVersion?: string }): k8s.CoreV1Event {
+  const { name = '', namespace: involvedNamespace, uid, resourceVersion } = e.involved.metadata;
+  return {
+    metadata: { name: r.name, namespace: r.namespace, resourceVersion: r.resourceVersion },
+    involvedObject: { apiVersion: e.involved.apiVersion, kind: e.involved.kind, name, namespace: involvedNamespace || undefined, uid, resourceVersion },
+    type: e.type,
+    reason: e.reason,
+    message: e.message.slice(0, 1024),
+    source: { component: FIELD_MANAGER },
+    reportingComponent: FIELD_MANAGER,
+    count: r.count,
+    firstTimestamp: r.firstTimestamp,
+    lastTimestamp: e.now,
+  };
+}
+
 function keepAlive(options: { forever?: boolean }): void {
   options.forever = true;
 }
@@ -193,24 +218,29 @@ export class Kube {
 
   // ------------------------------------------------------------------------------------- events, namespaces
 
-  async createEvent(e: EventObject): Promise<void> {
-    const { name = '', namespace: involvedNamespace, uid, resourceVersion } = e.involved.metadata;
+  /** Creates the Event; returns what an update of it (./../operator/events.ts, a repeat) needs. */
+  async createEvent(e: EventObject): Promise<RecordedEvent> {
+    const { name = '', namespace: involvedNamespace } = e.involved.metadata;
     // Events about a cluster-scoped object live in "default", as kubectl describe and client-go's recorder expect.
     const namespace = involvedNamespace || 'default';
     const ctx: ApiErrorContext = { verb: 'create', kind: 'Event', namespace, name };
-    const body: k8s.CoreV1Event = {
-      metadata: { name: `${name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace },
-      involvedObject: { apiVersion: e.involved.apiVersion, kind: e.involved.kind, name, namespace: involvedNamespace || undefined, uid, resourceVersion },
-      type: e.type,
-      reason: e.reason,
-      message: e.message.slice(0, 1024),
-      source: { component: FIELD_MANAGER },
-      reportingComponent: FIELD_MANAGER,
-      count: 1,
-      firstTimestamp: e.now,
-      lastTimestamp: e.now,
-    };
-    await this.call(ctx, () => this.core.createNamespacedEvent(namespace, body));
+    const eventName = `${name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const body = eventBody(e, { name: eventName, namespace, count: 1, firstTimestamp: e.now });
+    const stored = await this.call(ctx, () => this.core.createNamespacedEvent(namespace, body));
+    return { name: eventName, namespace, resourceVersion: stored.metadata?.resourceVersion, count: 1, firstTimestamp: e.now };
+  }
+
+  /**
+   * The same Event again (client-go's recorder): the recorded one's count+1 and lastTimestamp, by an update
+   * guarded by its resourceVersion. Returns it as now stored.
+   */
+  async replaceEvent(recorded: RecordedEvent, e: EventObject): Promise<RecordedEvent> {
+    const { name, namespace } = recorded;
+    const ctx: ApiErrorContext = { verb: 'update', kind: 'Event', namespace, name };
+    const count = recorded.count + 1;
+    const body = eventBody(e, { ...recorded, count });
+    const stored = await this.call(ctx, () => this.core.replaceNamespacedEvent(name, namespace, body));
+    return { ...recorded, resourceVersion: stored.metadata?.resourceVersion, count };
   }
 
   async listNamespaceNames(labelSelector: string): Promise<string[]> {

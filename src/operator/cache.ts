@@ -197,8 +197,9 @@ export class Informer {
     return this.failingSince === undefined || this.timers.now() - this.failingSince < afterMs;
   }
 
-  addSink(sink: ObjectSink): void {
+  addSink(sink: ObjectSink): this {
     this.sinks.push(sink);
+    return this;
   }
 
   addHandler(h: EventHandler): void {

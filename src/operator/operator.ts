@@ -40,7 +40,8 @@ import { WorkQueue } from './queue';
 import type { Timers } from './queue';
 import { reconcile } from './reconcile';
 import { listNamespaces, scopeOf } from './scope';
-import { PolicyCache, PolicyStore } from './store';
+import { NotSyncedError, PolicyCache, PolicyStore } from './store';
+import { IntentCache } from './intent-cache';
 import { resyncAndSweep } from './sweep';
 import type { SweepApi } from './sweep';
 import { guardWrites } from './writes';
@@ -114,14 +115,19 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) }, log);
   const references = new IntentReferences();
   const objects = new ReferencedObjects();
-  const deps = { kube, policies, objects, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n), intents: parts.states };
+  const intentCache = new IntentCache();
+  const readIntent = (ns: string, name: string): ReturnType<IntentCache['get']> => {
+    if (!cache.hasSynced(KIND_INTENT, ns)) throw new NotSyncedError(ns);
+    return intentCache.get(ns, name);
+  };
+  const deps = { kube, policies, objects, readIntent, now: c.now ?? ((): Date => new Date()), onDriftCorrected: (n: number) => c.metrics.driftCorrections.inc(n), intents: parts.states };
   const intents = new Controller('segmentationintent', cache, (key, l) => reconcile(key, { ...deps, log: l }), { log, metrics: c.metrics, workers: o.workers, queue: parts.intents });
 
   const namespaces = scope.kind === 'list' ? scope.namespaces : [undefined];
   const selected = scope.kind === 'selector' ? cache.informer(NAMESPACES, { labelSelector: scope.selector }) : undefined;
   const governed = (ns: string | undefined): boolean => !selected || (ns !== undefined && selected.get(`/${ns}`) !== undefined);
   for (const ns of namespaces) {
-    cache.informer(INTENTS, { namespace: ns }).addSink(references.sink());
+    cache.informer(INTENTS, { namespace: ns }).addSink(references.sink()).addSink(intentCache.sink());
     // The kinds intents may reference, always watched in scope (docs/adr/0012): trimmed, so a few hundred bytes each.
     for (const kind of REFERENCED_KINDS) cache.informer(kind, { namespace: ns }).addSink(objects.sink(kind.kind, ns));
     const store = new PolicyStore(ns);
@@ -175,7 +181,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
 
   const unhealthyAfterMs = o.watchUnhealthyAfterMs ?? UNHEALTHY_AFTER_MS;
   manager
-    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear(), parts.states?.clear()) })
+    .add({ start: () => cache.start(), stop: () => (cache.stop(), policies.clear(), objects.clear(), intentCache.clear(), parts.states?.clear()) })
     .add(intents)
     .add(baselines.controller)
     .add(periodic(resync, o.resyncMs, { log, timers: c.timers, failed: 'resync failed; sweep skipped' }))

@@ -39,7 +39,7 @@ export interface KubeApi {
   replacePolicy(p: NetworkPolicy, why: WriteCause): Promise<unknown>;
   deletePolicy(p: Pick<NetworkPolicy, 'metadata'>, why: WriteCause): Promise<void>;
   replaceIntentStatus(intent: SegmentationIntent, status: NonNullable<SegmentationIntent['status']>, why: WriteCause): Promise<unknown>;
-  createEvent(e: EventObject, why: WriteCause): Promise<void>;
+  createEvent(e: EventObject, why: WriteCause): Promise<unknown>;
 }
 
 export interface Deps {
@@ -51,6 +51,11 @@ export interface Deps {
   readonly now: () => Date;
   readonly log: Logger;
   readonly onDriftCorrected?: (count: number) => void;
+  /**
+   * The intent as the watch last saw it (./intent-cache.ts; throws NotSyncedError before its informer listed).
+   * Without it, reconcile GETs the intent from the apiserver.
+   */
+  readonly readIntent?: (namespace: string, name: string) => SegmentationIntent | undefined;
   /** Where each intent's Ready state is kept for the per-intent metric (./intent-states.ts). */
   readonly intents?: Pick<IntentStates, 'set' | 'delete'>;
 }
@@ -69,7 +74,7 @@ export async function reconcile(key: string, d: Deps): Promise<ReconcileOutcome>
   const { namespace, name } = parseKey(key);
   // Before any I/O: never act on a store that has not listed yet (it would look like "owns nothing").
   if (!d.policies.hasSynced(namespace)) throw new NotSyncedError(namespace);
-  const intent = await d.kube.getIntent(namespace, name);
+  const intent = d.readIntent ? d.readIntent(namespace, name) : await d.kube.getIntent(namespace, name);
   // Gone or going: kube-controller-manager's GC removes owned policies, the sweep catches the rest.
   if (!intent || intent.metadata.deletionTimestamp) {
     d.intents?.delete(namespace, name);
@@ -247,9 +252,12 @@ async function emitActionEvents(intent: SegmentationIntent, a: { created: string
   const drifted = [...a.plan.update.filter((u) => u.drift).map((u) => name(u.desired)), ...a.restored].sort();
   if (drifted.length > 0) d.onDriftCorrected?.(drifted.length);
   const list = (verb: string, names: string[]): string => `${verb} ${names.length} NetworkPolicies: ${names.join(', ')}`;
+  // A restore is one Event (DriftCorrected), not also a PolicyCreated or PolicyUpdated for the same write (issue 17).
+  const created = a.created.filter((n) => !a.restored.includes(n));
+  const updated = a.plan.update.filter((u) => !u.drift).map((u) => name(u.desired));
   const events: StatusEvent[] = [];
-  if (a.created.length) events.push({ type: 'Normal', reason: EventReason.PolicyCreated, message: list('created', a.created) });
-  if (a.plan.update.length) events.push({ type: 'Normal', reason: EventReason.PolicyUpdated, message: list('updated', a.plan.update.map((u) => name(u.desired))) });
+  if (created.length) events.push({ type: 'Normal', reason: EventReason.PolicyCreated, message: list('created', created) });
+  if (updated.length) events.push({ type: 'Normal', reason: EventReason.PolicyUpdated, message: list('updated', updated) });
   if (a.plan.delete.length) events.push({ type: 'Normal', reason: EventReason.PolicyDeleted, message: list('deleted', a.plan.delete.map(name)) });
   if (drifted.length) events.push({ type: 'Warning', reason: EventReason.DriftCorrected, message: list('restored out-of-band changes to', drifted) });
   for (const e of events) await emit(intent, e, d);

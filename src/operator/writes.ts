@@ -13,6 +13,8 @@ import { ApiError } from '../kube/errors';
 import { auditRecord, logWrite, storedVersion } from './audit';
 import type { WriteCause, WriteTarget } from './audit';
 import type { OwnWrites } from './echo';
+import { EventRecorder } from './events';
+import type { EventWrites } from './events';
 import { ownerKey } from './ownership';
 import type { KubeApi } from './reconcile';
 
@@ -26,6 +28,7 @@ export type OperatorKube = Pick<
   | 'deletePolicy'
   | 'replaceIntentStatus'
   | 'createEvent'
+  | 'replaceEvent'
   | 'listIntents'
   | 'listPolicies'
   | 'getBaseline'
@@ -55,7 +58,7 @@ function target(verb: WriteTarget['verb'], kind: string, o: { readonly metadata:
 }
 
 /** What the intents' guarded writes call (the baseline controller guards its own: ./baseline-controller.ts). */
-type IntentKube = Pick<OperatorKube, 'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent'>;
+type IntentKube = Pick<OperatorKube, 'getIntent' | 'getPolicy' | 'createPolicy' | 'replacePolicy' | 'deletePolicy' | 'replaceIntentStatus' | 'createEvent' | 'replaceEvent'>;
 
 export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoFilter, log: Logger): KubeApi {
   /** Leader check, the write, its audit line; `version` says which resourceVersion the record carries. */
@@ -71,6 +74,12 @@ export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoF
       throw e;
     }
   };
+  // A repeated Event updates the one recorded (./events.ts); the audit line says which write was sent.
+  const events = new EventRecorder();
+  const eventWrites = (why: WriteCause): EventWrites => ({
+    create: (e) => write(target('create', 'Event', e.involved), why, () => kube.createEvent(e), () => undefined),
+    update: (r, e) => write(target('update', 'Event', e.involved), why, () => kube.replaceEvent(r, e), () => undefined),
+  });
   return {
     getIntent: (ns, n) => kube.getIntent(ns, n),
     getPolicy: (ns, n) => kube.getPolicy(ns, n),
@@ -80,7 +89,7 @@ export function guardWrites(kube: IntentKube, leading: () => boolean, own: EchoF
     deletePolicy: (p, why) => write(target('delete', KIND_POLICY, p), why, () => kube.deletePolicy(p), () => p.metadata.resourceVersion),
     replaceIntentStatus: (i, s, why) => write(target('update', `${KIND_INTENT}/status`, i), why, () => kube.replaceIntentStatus(i, s), storedVersion),
     // The Event's own name is generated in src/kube: the record names the intent it is about.
-    createEvent: (e, why) => write(target('create', 'Event', e.involved), why, () => kube.createEvent(e), () => undefined),
+    createEvent: (e, why) => events.record(e, eventWrites(why)),
   };
 }
 

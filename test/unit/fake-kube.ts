@@ -5,7 +5,7 @@
 import type { SegmentationIntent, SegmentationIntentStatus } from '../../src/intent/types';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
 import { ApiError } from '../../src/kube/errors';
-import type { EventObject } from '../../src/kube/client';
+import type { EventObject, RecordedEvent } from '../../src/kube/client';
 import { MANAGED_SELECTOR, controllerUid } from '../../src/operator/ownership';
 import { livePolicyOf } from '../../src/operator/store';
 import type { LivePolicy, PolicyReader } from '../../src/operator/store';
@@ -99,8 +99,14 @@ export class FakeKube implements PolicyReader {
     this.intents.set(key, stored);
     return JSON.parse(JSON.stringify(stored)) as SegmentationIntent;
   }
-  async createEvent(e: EventObject): Promise<void> {
+  /** Each Event recorded (reason), and each update of one that repeated (reason ×count). */
+  async createEvent(e: EventObject): Promise<RecordedEvent> {
     this.events.push(e.reason);
+    return { name: `ev-${this.events.length}`, namespace: e.involved.metadata.namespace ?? 'default', resourceVersion: String(this.rv++), count: 1, firstTimestamp: e.now };
+  }
+  async replaceEvent(r: RecordedEvent, e: EventObject): Promise<RecordedEvent> {
+    this.events.push(`${e.reason} x${r.count + 1}`);
+    return { ...r, resourceVersion: String(this.rv++), count: r.count + 1 };
   }
 
   addIntent(spec: SegmentationIntent['spec'], generation = 1): void {

@@ -13,7 +13,9 @@ import type { Assembled, Collaborators } from '../../src/operator/operator';
 import { WorkQueue } from '../../src/operator/queue';
 import { PolicyCache } from '../../src/operator/store';
 import type { OperatorKube } from '../../src/operator/writes';
-import { ManualTimers, fakeSources, obj, silent } from './fake-source';
+import { Writable } from 'stream';
+import { createLogger, transports } from 'winston';
+import { ManualTimers, fakeSources, obj } from './fake-source';
 import type { FakeSource } from './fake-source';
 
 interface Rig {
@@ -36,10 +38,22 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
   let health: Health | undefined;
   let callbacks: ElectorCallbacks | undefined;
   const kube = {
-    getIntent: async (ns: string, name: string): Promise<SegmentationIntent | undefined> => (gets.push(`${ns}/${name}`), undefined),
+    getIntent: async (ns: string, name: string): Promise<SegmentationIntent | undefined> => (gets.push(`GET ${ns}/${name}`), undefined),
     listIntents: async () => (gets.push('list intents'), []),
     listPolicies: async () => (gets.push('list policies'), []),
+    replaceIntentStatus: async (i: SegmentationIntent) => i,
+    createEvent: async () => ({ name: 'e', namespace: 'shop', count: 1, firstTimestamp: new Date(0) }),
   } as unknown as OperatorKube;
+  // Each reconcile that ran, by key, from the controller's log line (intents come from the cache: no GET to count).
+  const log = createLogger({
+    level: 'debug',
+    silent: false,
+    transports: [new transports.Stream({ stream: new Writable({ write: (chunk: Buffer, _e, done): void => (reconciled(chunk.toString()), done()) }) })],
+  });
+  const reconciled = (line: string): void => {
+    const l = JSON.parse(line) as { message?: string; key?: string };
+    if (l.message === 'reconciled' || l.message === 'reconcile failed; will retry') gets.push(l.key ?? '');
+  };
   const c: Collaborators = {
     kube,
     metrics: createMetrics({ queueDepth: () => 0, policiesManaged: () => 0 }),
@@ -48,7 +62,7 @@ function rig(o: { elect: boolean; namespaces?: string[] }): Rig {
     elect: o.elect ? (cb) => ((callbacks = cb), { start: () => lost.push('campaigning'), stop: async () => void lost.push('released') }) : undefined,
     timers,
   };
-  const options = { namespaces: o.namespaces, workers: 1, resyncMs: 60_000, log: silent, onLostLeadership: () => lost.push('exit') };
+  const options = { namespaces: o.namespaces, workers: 1, resyncMs: 60_000, log, onLostLeadership: () => lost.push('exit') };
   const op = assemble(options, c, { policies: new PolicyCache(), intents: new WorkQueue({ timers }) });
   return {
     op,
@@ -166,6 +180,7 @@ describe('operator manager', () => {
     assert.equal(attempts, 20, 'no attempt wasted on an unsynced cache');
     assert.equal(source(INTENTS.kind).lists, 1, 'one list of intents at start: the watch\'s, shared by the resync and the sweep');
     assert.ok(!(r.gets as string[]).some((g) => g.startsWith('list')), 'the first resync and sweep read the caches, listing nothing');
+    assert.ok(!(r.gets as string[]).some((g) => g.startsWith('GET')), 'reconcile reads each intent from the watch cache, not by a GET');
     await r.op.manager.stop();
   });
 });

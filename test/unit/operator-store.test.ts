@@ -155,4 +155,33 @@ describe('operator own-write echoes', () => {
     assert.equal(w.end(at(''), undefined), true);
     assert.equal(w.size(), 0);
   });
+
+  it('reads back exactly what it holds of a policy: uid (a UUID or not), resourceVersion, marks and the spec-hash annotation', () => {
+    const spec = { podSelector: { matchLabels: { app: 'web' } } };
+    const hash = specHash({ spec } as never);
+    const cases: KubeObject[] = [
+      policy('a', 'uuid', 'shop', { spec }),
+      policy('a', 'plain-uid', 'shop', { spec }),
+      policy('a', 'drifted', 'shop', { spec }),
+      policy('a', 'no-hash', 'shop', { spec }),
+      policy('a', 'twin', 'shop', { spec }),
+    ];
+    const meta = (o: KubeObject): Record<string, unknown> => o.metadata as Record<string, unknown>;
+    meta(cases[0]!).uid = '6f1c2a44-0b7e-4c1d-9a3e-00000000abcd';
+    meta(cases[0]!).annotations = { 'netseg.io/spec-hash': hash, 'team.example/owner': 'ops' };
+    meta(cases[1]!).annotations = { 'netseg.io/spec-hash': hash };
+    meta(cases[1]!).resourceVersion = '18446744073709551615';
+    meta(cases[2]!).annotations = { 'netseg.io/spec-hash': 'f'.repeat(64) };
+    meta(cases[4]!).annotations = { 'netseg.io/spec-hash': hash };
+    const s = new PolicyStore();
+    s.replace(cases);
+    for (const o of cases) {
+      const held = s.get('a', o.metadata?.name ?? '') ?? assert.fail('not held');
+      const { name, namespace, uid, resourceVersion, labels, annotations, ownerReferences } = o.metadata ?? {};
+      assert.deepEqual({ ...held.metadata }, JSON.parse(JSON.stringify({ name, namespace, uid, resourceVersion, labels, annotations, ownerReferences })));
+      assert.equal(held.specHash, hash);
+    }
+    assert.ok(Object.isFrozen(s.get('a', 'uuid')?.metadata.labels), 'shared marks cannot be changed through one policy');
+    assert.equal(s.get('a', 'twin')?.metadata.labels, s.get('a', 'plain-uid')?.metadata.labels, 'policies with the same marks share them');
+  });
 });
