@@ -55,6 +55,7 @@ export class IntentCache {
 
 /** What is held: the object without managedFields (the apiserver's bookkeeping, larger than many specs). */
 function held(o: KubeObject): SegmentationIntent {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- managedFields is taken out, not used
   const { managedFields: _dropped, ...metadata } = (o.metadata ?? {}) as Record<string, unknown>;
   return { ...(o as unknown as SegmentationIntent), metadata: metadata as SegmentationIntent['metadata'] };
 }
