@@ -30,7 +30,7 @@ import { compile } from '../src/compile';
 import { validateIntent } from '../src/intent';
 import type { SegmentationIntent } from '../src/intent/types';
 import { LARGEST_ACCEPTED, amplificationIntent, jsonBytes } from '../test/fixtures/intents/hostile';
-import { deployedOperator, freePort, localControlPlane, report } from './lib';
+import { deployedOperator, freePort, localControlPlane, procMemory, report } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
@@ -105,18 +105,6 @@ async function scrape(op: OperatorProcess): Promise<Scrape> {
   return { ...heap, writes, reconciles };
 }
 
-/** VmRSS and VmHWM of a process, in MiB (NaN once it is gone). */
-function memory(pid: number): { rssMiB: number; hwmMiB: number } {
-  let status = '';
-  try {
-    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return { rssMiB: NaN, hwmMiB: NaN };
-  }
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMiB: round1(kb('VmRSS') / 1024), hwmMiB: round1(kb('VmHWM') / 1024) };
-}
-
 interface Sample {
   readonly t: number;
   readonly rssMiB: number;
@@ -141,7 +129,7 @@ class Sampler {
     this.busy = true;
     try {
       const t = Date.now();
-      const { rssMiB } = memory(this.op.child.pid ?? 0);
+      const { rssMiB } = procMemory(this.op.child.pid ?? 0);
       const { heapUsedMiB, heapTotalMiB, externalMiB } = await scrape(this.op);
       if (!Number.isNaN(rssMiB)) this.samples.push({ t, rssMiB, heapUsedMiB, heapTotalMiB, externalMiB });
     } finally {
@@ -289,7 +277,7 @@ async function runBatch(api: Api, op: OperatorProcess, rss: Sampler, b: Batch): 
     allHostileReconciledMs: p.allHostileMs,
     normalIntentPoliciesMs: p.normalMs,
     peakMiB: rss.peakSince(t0),
-    after: s ? { rssMiB: memory(op.child.pid ?? 0).rssMiB, heapUsedMiB: s.heapUsedMiB, heapTotalMiB: s.heapTotalMiB, externalMiB: s.externalMiB } : null,
+    after: s ? { rssMiB: procMemory(op.child.pid ?? 0).rssMiB, heapUsedMiB: s.heapUsedMiB, heapTotalMiB: s.heapTotalMiB, externalMiB: s.externalMiB } : null,
     operatorAlive: !op.exit,
   };
 }
@@ -308,7 +296,7 @@ async function policiesWritten(api: Api, hostileNs: string[], others: string[]):
 type Memory = ReturnType<Sampler['peakSince']>;
 
 async function operatorFigures(op: OperatorProcess, rss: Sampler, idle: Memory, tStart: number): Promise<Record<string, unknown>> {
-  const final = memory(op.child.pid ?? 0);
+  const final = procMemory(op.child.pid ?? 0);
   if (op.exit) return { alive: false, exit: op.exit, idle, peak: rss.peakSince(tStart), vmHwmMiB: final.hwmMiB, log: op.log };
   const s = await scrape(op);
   return {

@@ -83,9 +83,9 @@ export async function localControlPlane(): Promise<{ kc: k8s.KubeConfig; kubecon
     (await sh(CONTROL_PLANE, ['env'])).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   const kubectl = env['KUBECTL'] ?? 'kubectl';
-  const crd = path.join(ROOT, 'crds', 'segmentationintents.netseg.io.yaml');
-  await sh(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', crd]);
-  await sh(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/segmentationintents.netseg.io']);
+  // Every CRD the operator watches (an operator watching all namespaces also watches ClusterSegmentationIntents).
+  await sh(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-k', path.join(ROOT, 'crds')]);
+  await sh(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   return { kc, kubeconfig };
@@ -143,4 +143,67 @@ export function runCommand(cmd: string, args: readonly string[], o: { timeoutMs:
       resolve({ ms: Math.round(Number(process.hrtime.bigint() - t0) / 1e6), outBytes, code, stderrTail });
     });
   });
+}
+
+/** Bytes of a Kubernetes memory quantity: "256Mi", "1Gi", "512M", "1000" (what deploy/ uses). */
+export function memoryBytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(q.trim());
+  if (!m) throw new Error(`not a memory quantity: "${q}" (expected e.g. 256Mi)`);
+  const unit: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(m[1]) * (unit[m[2] ?? ''] ?? NaN);
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** VmRSS (now) and VmHWM (the kernel's own peak of RSS) of a process, in MiB; NaN once it is gone. */
+export function procMemory(pid: number): { rssMiB: number; hwmMiB: number } {
+  let status = '';
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return { rssMiB: NaN, hwmMiB: NaN };
+  }
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: round1(kb('VmRSS') / 1024), hwmMiB: round1(kb('VmHWM') / 1024) };
+}
+
+/**
+ * Samples a process's RSS every `everyMs` (0.5 s) until stopped or the process is gone; `peakMiB` is the larger
+ * of the sampled maximum and the kernel's VmHWM (read at each sample, so a spike between samples counts too).
+ */
+export class RssSampler {
+  peakMiB = 0;
+  lastMiB = NaN;
+  samples = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number, everyMs = 500) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.sample();
+  }
+
+  sample(): void {
+    const m = procMemory(this.pid);
+    if (Number.isNaN(m.rssMiB)) return;
+    this.samples++;
+    this.lastMiB = m.rssMiB;
+    this.peakMiB = Math.max(this.peakMiB, m.rssMiB, m.hwmMiB);
+  }
+
+  stop(): { peakMiB: number; lastMiB: number; samples: number } {
+    this.sample();
+    clearInterval(this.timer);
+    return { peakMiB: this.peakMiB, lastMiB: this.lastMiB, samples: this.samples };
+  }
+}
+
+/** RSS (MiB) of the local control plane's processes (their pids from scripts/control-plane's run dir). */
+export async function controlPlaneMemory(): Promise<Record<string, { rssMiB: number; hwmMiB: number }>> {
+  const runDir = (await sh(CONTROL_PLANE, ['env'])).split('\n').find((l) => l.startsWith('RUN_DIR='))?.slice('RUN_DIR='.length) ?? '';
+  const out: Record<string, { rssMiB: number; hwmMiB: number }> = {};
+  for (const c of ['kube-apiserver', 'etcd', 'kube-controller-manager']) {
+    const pid = Number(fs.readFileSync(path.join(runDir, `${c}.pid`), 'utf8').trim());
+    out[c] = procMemory(pid);
+  }
+  return out;
 }

@@ -19,33 +19,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
-import type { SegmentationIntent } from '../src/intent/types';
+import { WORKLOADS, benchIntent } from './floor';
 import { deployedOperator, freePort, localControlPlane, report, seededRandom } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
-const WORKLOADS = 10;
-const FLOWS = 20;
 const MANAGED = 'app.kubernetes.io/managed-by=netseg-operator';
 /** The CLI's default (src/cli/operator.ts): the benchmark measures the operator as shipped. */
 const WORKERS = Number(process.env['NETSEG_BENCH_WORKERS'] ?? '4');
 const POLL_MS = 500;
 const QUIET_MS = 3000;
-
-/** 10 workloads, 20 distinct flows between them on a random port, deterministic from `seed`. */
-function benchIntent(ns: string, i: number, rnd: () => number): SegmentationIntent {
-  const workloads = Array.from({ length: WORKLOADS }, (_, w) => ({ name: `w${w}`, selector: { matchLabels: { app: `a${i}-w${w}` } } }));
-  const flows: { from: string; to: string; ports: { port: number }[] }[] = [];
-  const seen = new Set<string>();
-  while (flows.length < FLOWS) {
-    const from = Math.floor(rnd() * WORKLOADS);
-    const to = Math.floor(rnd() * WORKLOADS);
-    if (from === to || seen.has(`${from}>${to}`)) continue;
-    seen.add(`${from}>${to}`);
-    flows.push({ from: `w${from}`, to: `w${to}`, ports: [{ port: 1024 + Math.floor(rnd() * 60000) }] });
-  }
-  return { apiVersion: 'netseg.io/v1alpha1', kind: 'SegmentationIntent', metadata: { name: `i${i}`, namespace: ns }, spec: { workloads, flows } };
-}
 
 async function inBatches<T>(items: T[], size: number, f: (t: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(f));

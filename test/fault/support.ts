@@ -48,6 +48,8 @@ export interface OperatorArgs {
   readonly resync?: string;
   readonly logLevel?: string;
   readonly logFile?: string;
+  /** The child's environment (default: this process's), e.g. the Deployment's NODE_OPTIONS. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** `node bin/netseg operator ...` as a child process; resolves once /healthz answers 200. */
@@ -64,7 +66,7 @@ export async function spawnOperator(a: OperatorArgs): Promise<OperatorProcess> {
     '--resync', a.resync ?? '10m',
     '--log-level', a.logLevel ?? 'warn',
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', out, out], env: a.env ?? process.env });
   fs.closeSync(out);
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
