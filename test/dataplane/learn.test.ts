@@ -19,7 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { SegmentationIntent } from '../../src/intent/types';
 import { REPO_ROOT, eventually, kubectl } from '../integration/cluster';
-import { ClusterView, readyOf, runOperator } from '../integration/operator.support';
+import { ClusterView, readyOf, runOperator, sleep } from '../integration/operator.support';
 import type { CountedOperator } from '../integration/operator.support';
 import { type Expect, allow, deny, mismatches, untilPackets } from './expect';
 import { type DataPlane, removeNamespaces, useDataPlane, waitRunning } from './harness';
@@ -136,11 +136,15 @@ describe('data plane: learn from the flow log, DryRun, then Enforce — observed
     const traffic = OBSERVED.flatMap(([from, to, port, times]) => Array.from({ length: times }, () => ({ from, to, port })));
     assert.deepEqual(mismatches(traffic.map((q) => allow(q.from, q.to, q.port, 'no policy')), await dp.prober.probe(traffic, { concurrency: 1 })), []);
     const mine = (k: string): boolean => NAMESPACES.some((ns) => k.startsWith(`${ns}/`));
-    const lines = fs.readFileSync(dp.cfg.flowLog, 'utf8').slice(offset).split('\n').filter((l) => {
+    const read = (): string[] => fs.readFileSync(dp.cfg.flowLog, 'utf8').slice(offset).split('\n').filter((l) => {
       if (!l) return false;
       const f = JSON.parse(l) as { from: string; to: string };
       return mine(f.from) || mine(f.to);
     });
+    // The listener reports an accepted connection to the node agent, which appends the line: the prober may see its
+    // connect answered a moment before the last line is written. Wait (bounded) for the log to catch up.
+    let lines = read();
+    for (const until = Date.now() + 10_000; lines.length < traffic.length && Date.now() < until; lines = read()) await sleep(100);
     assert.equal(lines.length, traffic.length, `the flow log has one line per connection made:\n${lines.join('\n')}`);
     fs.writeFileSync(path.join(dir, 'flows.jsonl'), `${lines.join('\n')}\n`);
     say(`# the node's flow log (${path.basename(dp.cfg.flowLog)}, what \`scripts/dataplane flows\` prints): this run's ${lines.length} lines, saved as flows.jsonl`, { stdout: lines.join('\n') });
