@@ -148,7 +148,8 @@ describe('references (integration)', function () {
       assert.equal(ready.reason, 'UnresolvedReference');
       assert.match(ready.message ?? '', new RegExp(`spec\\.workloads\\[1\\]\\.service: Service ${ns.name}/api not found`));
     }, 10_000);
-    assert.ok((await view.reasons(ns.name, 'shop')).includes('UnresolvedReference'));
+    // The Event is written after the status, so it may land a moment later.
+    await eventually(async () => assert.ok((await view.reasons(ns.name, 'shop')).includes('UnresolvedReference')), 10_000);
     assert.equal(JSON.stringify((await view.policies(ns.name, MANAGED)).map((p) => [p.metadata.name, p.spec])), before, 'nothing deleted or weakened');
 
     await core.createNamespacedService(ns.name, service('api', { app: 'api' }, [{ name: 'http', port: 80, targetPort: 8080 as unknown as k8s.IntOrString }]));
