@@ -4,13 +4,14 @@
  * reconcile's gather reads memory instead of listing the namespace from the apiserver each time.
  *
  * It keeps what reconcile needs of each policy, not the policy (issue 17: ≤ 300 bytes of heap per policy,
- * bench/store-memory.bench.ts): a PolicyRecord of name, namespace, uid, resourceVersion and the sha256 of the
- * spec (computed once when the object arrives, held as 32 bytes), plus the marks (labels, annotations other than
- * the spec hash, ownerReferences, deletionTimestamp) shared, frozen, by every policy carrying the same ones: an
- * intent's policies all carry the same. A spec's size is the intent author's choice, so holding specs would let
- * any tenant grow the operator's memory; a hash does not grow with it.
- * The store is also what the policy informer holds (./cache.ts `Held`): one record per policy, not a skeleton
- * in the informer and a copy in the store.
+ * bench/store-memory.bench.ts): per policy, its name (the index's key) and ONE packed string of its uid,
+ * resourceVersion, the sha256 of its spec (computed once when the object arrives, held as 32 bytes) and the id
+ * of its marks (labels, annotations other than the spec hash, ownerReferences, deletionTimestamp), which are
+ * shared, frozen, by every policy carrying the same ones: an intent's policies all carry the same. Reads make a
+ * PolicyRecord from these. A spec's size is the intent author's choice, so holding specs would let any tenant
+ * grow the operator's memory; a hash does not grow with it.
+ * The store is also what the policy informer holds (./cache.ts `Held`): each policy is held once, not as a
+ * skeleton in the informer and a copy in the store.
  *
  * Why reading it is as safe as a fresh list (docs/operator.md, "How gather reads"):
  *  - it answers only once a COMPLETE list has replaced it; before that `owned()` throws NotSyncedError and the
@@ -26,7 +27,8 @@
  */
 import { createHash } from 'crypto';
 import type { KubeObject, NetworkPolicy, ObjectMeta, OwnerReference } from '../model/kubernetes';
-import { SPEC_HASH_ANNOTATION, objectKey, parseKey, specHash } from './ownership';
+import { MANAGED_BY_VALUE, SPEC_HASH_ANNOTATION, objectKey, parseKey, specHash } from './ownership';
+import { API_VERSION } from '../intent/types';
 import type { WatchEventType } from '../kube/watch';
 import type { Held, ObjectSink } from './cache';
 
@@ -61,36 +63,60 @@ interface Marks {
    * share their marks), null when absent, else its value (a drifted policy has marks of its own).
    */
   readonly hashNote?: string | null;
+  /** A digest of all of the above: marks with the same one are the same marks (MarksTable). */
+  readonly digest: string;
 }
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HASH_CHARS = 32;
 const UUID_CHARS = 16;
+/** The marks id in front of a packed policy: 4 bytes, so ids up to 2^32 - 1 (they are reused once released). */
+const ID_CHARS = 4;
+/** The id of marks not filed in a store (a record not held, e.g. one just read from the apiserver). */
+const UNFILED = 0;
 
 /**
- * uid, resourceVersion and spec hash of a policy in ONE string, each as its bytes where it can be (held by the
- * hundred thousand, three strings cost three headers; a hex sha256 is 64 characters for 32 bytes, a UUID 36 for
- * 16). Layout: [flag][hash: 32][uid: 16, or length + the uid as it is][resourceVersion]. `flag` says which
- * form the uid has. Nothing is lost: each part reads back exactly.
+ * Everything the store holds of one policy but its name, in ONE string, each part as its bytes where it can be
+ * (held by the hundred thousand, a string per part costs a header each; a hex sha256 is 64 characters for 32
+ * bytes, a UUID 36 for 16). Layout: [marks id: 4][flag][hash: 32][uid: 16, or length + the uid as it is]
+ * [resourceVersion]. `flag` says which form the uid has. Nothing is lost: each part reads back exactly.
  */
-function pack(uid: string | undefined, resourceVersion: string | undefined, hash: string): string {
+function pack(marksId: number, uid: string | undefined, resourceVersion: string | undefined, hash: string): string {
   if (!HEX_SHA256.test(hash)) throw new Error(`not a sha256 spec hash: ${hash}`);
   const u = uid ?? '';
+  let flag: string;
   let id: Buffer;
-  if (UUID.test(u)) id = Buffer.concat([Buffer.from('U'), Buffer.from(u.replace(/-/g, ''), 'hex')]);
-  else {
+  if (UUID.test(u)) {
+    flag = 'U';
+    id = Buffer.from(u.replace(/-/g, ''), 'hex');
+  } else {
+    flag = 'R';
     const raw = Buffer.from(u, 'utf8');
     const length = Buffer.alloc(2);
     length.writeUInt16BE(Math.min(raw.length, 0xffff));
-    id = Buffer.concat([Buffer.from('R'), length, raw.subarray(0, 0xffff)]);
+    id = Buffer.concat([length, raw.subarray(0, 0xffff)]);
   }
+  const head = Buffer.alloc(ID_CHARS + 1);
+  head.writeUInt32BE(marksId);
+  head.write(flag, ID_CHARS, 'latin1');
   // Built as bytes and decoded once: a sequential one-byte string, not a rope of concatenated pieces.
-  return Buffer.concat([id.subarray(0, 1), Buffer.from(hash, 'hex'), id.subarray(1), Buffer.from(resourceVersion ?? '', 'utf8')]).toString('latin1');
+  return Buffer.concat([head, Buffer.from(hash, 'hex'), id, Buffer.from(resourceVersion ?? '', 'utf8')]).toString('latin1');
+}
+
+/** `packed` with another marks id in front (the rest as it is). */
+function refiled(packed: string, marksId: number): string {
+  const b = Buffer.from(packed, 'latin1');
+  b.writeUInt32BE(marksId);
+  return b.toString('latin1');
+}
+
+function marksIdOf(packed: string): number {
+  return Buffer.from(packed.slice(0, ID_CHARS), 'latin1').readUInt32BE(0);
 }
 
 function unpack(packed: string): { uid: string; resourceVersion: string; hash: string } {
-  const b = Buffer.from(packed, 'latin1');
+  const b = Buffer.from(packed, 'latin1').subarray(ID_CHARS);
   const hash = b.subarray(1, 1 + HASH_CHARS).toString('hex');
   const rest = b.subarray(1 + HASH_CHARS);
   if (b[0] === 0x55 /* U */) {
@@ -103,8 +129,9 @@ function unpack(packed: string): { uid: string; resourceVersion: string; hash: s
 }
 
 /**
- * A live policy as the stores keep it. `metadata` is rebuilt on each read from the record's fields and its
- * shared marks (reads happen per reconcile, holding happens for every policy all the time).
+ * A live policy as reconcile and the informer's handlers see it. The store does not hold these: it holds one
+ * packed string per policy (PolicyStore) and makes a record when one is read (reads happen per reconcile,
+ * holding happens for every policy all the time). `metadata` is rebuilt from the packed fields and the marks.
  */
 export class PolicyRecord implements LivePolicy {
   /** A KubeObject to the cache's handlers (no other field is ever set). */
@@ -113,8 +140,8 @@ export class PolicyRecord implements LivePolicy {
   constructor(
     readonly name: string,
     readonly namespace: string,
-    /** pack(uid, resourceVersion, specHash(spec)). */
-    private readonly packed: string,
+    /** pack(marks id, uid, resourceVersion, specHash(spec)). */
+    readonly packed: string,
     readonly marks: Marks,
   ) {}
 
@@ -149,50 +176,89 @@ export class PolicyRecord implements LivePolicy {
   }
 }
 
-/** One frozen Marks per distinct content, counted, so that a store's policies share them. */
-class MarksTable {
-  private readonly byContent = new Map<string, { marks: Marks; refs: number }>();
+/**
+ * Values every managed policy's marks repeat, held once: each parsed object brings its own copy of each string,
+ * and the marks of every intent would keep one. A fixed set: nothing an intent author writes can grow it.
+ */
+const COMMON = new Map([MANAGED_BY_VALUE, API_VERSION, 'SegmentationIntent', 'ClusterSegmentationIntent'].map((v) => [v, v]));
 
-  take(m: ObjectMeta, hash: string): Marks {
-    const annotations = { ...m.annotations };
-    const note = annotations[SPEC_HASH_ANNOTATION];
-    delete annotations[SPEC_HASH_ANNOTATION];
-    const fresh: Marks = {
-      labels: m.labels && Object.freeze({ ...m.labels }),
-      annotations: Object.keys(annotations).length ? Object.freeze(annotations) : undefined,
-      ownerReferences: m.ownerReferences && Object.freeze(m.ownerReferences.map((r) => Object.freeze({ ...r }))),
-      deletionTimestamp: m.deletionTimestamp ?? undefined,
-      controller: (m.ownerReferences ?? []).find((r) => r.controller === true)?.uid || NO_OWNER,
-      hashNote: note === undefined ? null : note === hash ? undefined : note,
-    };
-    // Filed under a digest of the content, not the content (a few hundred characters per intent).
-    const content = [fresh.labels, fresh.annotations, fresh.ownerReferences, fresh.deletionTimestamp, fresh.hashNote === undefined ? '=' : fresh.hashNote];
-    const key = createHash('sha256').update(JSON.stringify(content)).digest('base64');
-    const entry = this.byContent.get(key);
+function common(v: string): string {
+  return COMMON.get(v) ?? v;
+}
+
+function commonValues(o: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = common(v);
+  return out;
+}
+
+/** The marks of a policy's metadata, fresh (not shared until a store files them: MarksTable.file). */
+function marksOf(m: ObjectMeta, hash: string): Marks {
+  const annotations = { ...m.annotations };
+  const note = annotations[SPEC_HASH_ANNOTATION];
+  delete annotations[SPEC_HASH_ANNOTATION];
+  const labels = m.labels && Object.freeze(commonValues(m.labels));
+  const rest = Object.keys(annotations).length ? Object.freeze(annotations) : undefined;
+  const ownerReferences = m.ownerReferences && Object.freeze(m.ownerReferences.map((r) => Object.freeze({ ...r, apiVersion: common(r.apiVersion), kind: common(r.kind) })));
+  const deletionTimestamp = m.deletionTimestamp ?? undefined;
+  const hashNote = note === undefined ? null : note === hash ? undefined : note;
+  // Filed under a digest of the content, not the content (a few hundred characters per intent): its 32 bytes.
+  const content = [labels, rest, ownerReferences, deletionTimestamp, hashNote === undefined ? '=' : hashNote];
+  const digest = createHash('sha256').update(JSON.stringify(content)).digest().toString('latin1');
+  const controller = (m.ownerReferences ?? []).find((r) => r.controller === true)?.uid || NO_OWNER;
+  return Object.freeze({ labels, annotations: rest, ownerReferences, deletionTimestamp, controller, hashNote, digest });
+}
+
+/**
+ * The marks a store's policies share: one frozen Marks per distinct content, counted by the policies filed with
+ * it, found by a small id (what a packed policy carries). Counting happens when a store files a policy and when
+ * it drops one, never when a record is merely made: a record that is read and let go leaves nothing behind.
+ */
+class MarksTable {
+  private readonly byDigest = new Map<string, { readonly id: number; readonly marks: Marks; refs: number }>();
+  private readonly byId = new Map<number, Marks>();
+  private readonly freeIds: number[] = [];
+  private nextId = UNFILED + 1;
+
+  /** Files one more policy with marks like `marks`: returns the id of the shared copy. */
+  file(marks: Marks): number {
+    const entry = this.byDigest.get(marks.digest);
     if (entry) {
       entry.refs++;
-      return entry.marks;
+      return entry.id;
     }
-    const marks = Object.freeze(fresh);
-    this.byContent.set(key, { marks, refs: 1 });
-    this.keys.set(marks, key);
-    return marks;
+    const id = this.freeIds.pop() ?? this.nextId++;
+    if (id > 0xffffffff) throw new Error('more than 2^32 distinct policy marks');
+    this.byDigest.set(marks.digest, { id, marks, refs: 1 });
+    this.byId.set(id, marks);
+    return id;
   }
 
-  release(marks: Marks): void {
-    const key = this.keys.get(marks);
-    const entry = key === undefined ? undefined : this.byContent.get(key);
+  marks(id: number): Marks {
+    const m = this.byId.get(id);
+    if (!m) throw new Error(`no policy marks filed under ${id}`);
+    return m;
+  }
+
+  release(id: number): void {
+    const marks = this.byId.get(id);
+    const entry = marks && this.byDigest.get(marks.digest);
     if (!entry || --entry.refs > 0) return;
-    this.byContent.delete(key as string);
-    this.keys.delete(marks);
+    this.byDigest.delete(entry.marks.digest);
+    this.byId.delete(id);
+    this.freeIds.push(id);
+  }
+
+  size(): number {
+    return this.byId.size;
   }
 
   clear(): void {
-    this.byContent.clear();
-    this.keys.clear();
+    this.byDigest.clear();
+    this.byId.clear();
+    this.freeIds.length = 0;
+    this.nextId = UNFILED + 1;
   }
-
-  private readonly keys = new Map<Marks, string>();
 }
 
 /** What reconcile reads: the policies of one namespace controlled by one intent (by uid). */
@@ -205,10 +271,14 @@ export interface PolicyReader {
 
 export type { ObjectSink } from './cache';
 
-/** The policies of one namespace: by name, and by controller uid (an array: a few per owner, cheaper than a Set). */
+/**
+ * The policies of one namespace: packed (see pack) by name, and their names by controller uid (an array: a few
+ * per owner, cheaper than a Set). The name strings are the Map's keys, shared by the owner index.
+ */
 interface InNamespace {
-  readonly byName: Map<string, PolicyRecord>;
-  readonly byOwner: Map<string, PolicyRecord[]>;
+  readonly name: string;
+  readonly byName: Map<string, string>;
+  readonly byOwner: Map<string, string[]>;
 }
 
 /** Policies without a controller ownerReference are filed here: owned by no intent. */
@@ -217,7 +287,6 @@ const NO_OWNER = '';
 export class PolicyStore implements PolicyReader, ObjectSink, Held {
   private index = new Map<string, InNamespace>();
   private readonly marks = new MarksTable();
-  private readonly namespaces = new Map<string, string>();
   private count = 0;
   private synced = false;
 
@@ -239,17 +308,24 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
     return this.count;
   }
 
+  /** How many distinct marks the held policies share (about one per intent): what a leak would grow. */
+  marksHeld(): number {
+    return this.marks.size();
+  }
+
   // ------------------------------------------------------------------ as the informer's Held (./cache.ts)
 
   keep(o: KubeObject): PolicyRecord {
-    return o instanceof PolicyRecord ? o : this.recordOf(asPolicy(o));
+    return o instanceof PolicyRecord ? o : recordOf(asPolicy(o));
   }
 
   get(key: string): PolicyRecord | undefined;
   get(namespace: string, name: string): PolicyRecord | undefined;
   get(a: string, b?: string): PolicyRecord | undefined {
     const { namespace, name } = b === undefined ? parseKey(a) : { namespace: a, name: b };
-    return this.index.get(namespace)?.byName.get(name);
+    const ns = this.index.get(namespace);
+    const packed = ns?.byName.get(name);
+    return ns && packed !== undefined ? this.record(ns, name, packed) : undefined;
   }
 
   set(_key: string, kept: KubeObject): void {
@@ -258,8 +334,8 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
 
   delete(key: string): void {
     const { namespace, name } = parseKey(key);
-    const old = this.index.get(namespace)?.byName.get(name);
-    if (old) this.remove(old);
+    const ns = this.index.get(namespace);
+    if (ns) this.remove(ns, name);
   }
 
   *entries(): IterableIterator<[string, KubeObject]> {
@@ -267,7 +343,7 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
   }
 
   *values(): IterableIterator<PolicyRecord> {
-    for (const ns of this.index.values()) yield* ns.byName.values();
+    for (const ns of this.index.values()) yield* this.records(ns);
   }
 
   /** A complete list has been held: from now on the store answers. */
@@ -281,7 +357,6 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
   replace(items: readonly KubeObject[]): void {
     this.index = new Map();
     this.marks.clear();
-    this.namespaces.clear();
     this.count = 0;
     for (const o of items) this.put(this.keep(o));
     this.synced = true;
@@ -297,67 +372,82 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
   owned(namespace: string, ownerUid: string): LivePolicy[] {
     if (!this.synced) throw new NotSyncedError(namespace);
     if (ownerUid === NO_OWNER) return [];
-    return [...(this.index.get(namespace)?.byOwner.get(ownerUid) ?? [])];
+    const ns = this.index.get(namespace);
+    return ns ? this.ownedIn(ns, ownerUid) : [];
   }
 
   /** The managed policies controlled by `ownerUid` in every namespace this store covers (a baseline's). */
   ownedEverywhere(ownerUid: string): LivePolicy[] {
     if (!this.synced) throw new NotSyncedError('*');
     if (ownerUid === NO_OWNER) return [];
-    return [...this.index.values()].flatMap((ns) => [...(ns.byOwner.get(ownerUid) ?? [])]);
+    return [...this.index.values()].flatMap((ns) => this.ownedIn(ns, ownerUid));
   }
 
   /** Every managed policy of `namespace` (undefined: of every namespace covered), whoever controls it. */
   inNamespace(namespace: string | undefined): LivePolicy[] {
     if (!this.synced) throw new NotSyncedError(namespace ?? '*');
-    if (namespace !== undefined) return [...(this.index.get(namespace)?.byName.values() ?? [])];
-    return [...this.values()];
+    if (namespace === undefined) return [...this.values()];
+    const ns = this.index.get(namespace);
+    return ns ? [...this.records(ns)] : [];
   }
 
-  private recordOf(p: NetworkPolicy): PolicyRecord {
-    const m = p.metadata;
-    const hash = specHash(p);
-    return new PolicyRecord(m.name ?? '', this.namespaceName(m.namespace ?? ''), pack(m.uid, m.resourceVersion, hash), this.marks.take(m, hash));
+  private ownedIn(ns: InNamespace, ownerUid: string): PolicyRecord[] {
+    return (ns.byOwner.get(ownerUid) ?? []).map((name) => this.record(ns, name, ns.byName.get(name) ?? ''));
   }
 
-  /** One string per namespace name, shared by its policies (each parsed object brings its own copy). */
-  private namespaceName(ns: string): string {
-    let shared = this.namespaces.get(ns);
-    if (shared === undefined) this.namespaces.set(ns, (shared = ns));
-    return shared;
+  private *records(ns: InNamespace): IterableIterator<PolicyRecord> {
+    for (const [name, packed] of ns.byName) yield this.record(ns, name, packed);
   }
+
+  private record(ns: InNamespace, name: string, packed: string): PolicyRecord {
+    return new PolicyRecord(name, ns.name, packed, this.marks.marks(marksIdOf(packed)));
+  }
+
+  // ---------------------------------------------------------------------------------------- writes
 
   private put(r: PolicyRecord): void {
-    const old = this.index.get(r.namespace)?.byName.get(r.name);
-    if (old === r) return;
-    if (old) this.remove(old);
+    const id = this.marks.file(r.marks);
+    const packed = refiled(r.packed, id);
     let ns = this.index.get(r.namespace);
-    if (!ns) this.index.set(r.namespace, (ns = { byName: new Map(), byOwner: new Map() }));
-    ns.byName.set(r.name, r);
-    const owner = r.marks.controller;
-    const owned = ns.byOwner.get(owner);
-    if (owned) owned.push(r);
-    else ns.byOwner.set(owner, [r]);
+    const old = ns?.byName.get(r.name);
+    if (old === packed) {
+      this.marks.release(id);
+      return;
+    }
+    if (ns && old !== undefined) this.remove(ns, r.name);
+    ns = this.index.get(r.namespace);
+    if (!ns) this.index.set(r.namespace, (ns = { name: r.namespace, byName: new Map(), byOwner: new Map() }));
+    ns.byName.set(r.name, packed);
+    const owner = this.marks.marks(id).controller;
+    // A new array of exactly the right length: push() would leave room for 17 where an intent has 10.
+    ns.byOwner.set(owner, [...(ns.byOwner.get(owner) ?? []), r.name]);
     this.count++;
   }
 
-  private remove(r: PolicyRecord): void {
-    const ns = this.index.get(r.namespace);
-    if (ns?.byName.get(r.name) !== r) return;
-    ns.byName.delete(r.name);
-    const owned = ns.byOwner.get(r.marks.controller) ?? [];
-    const at = owned.indexOf(r);
-    if (at >= 0) owned.splice(at, 1);
-    if (owned.length === 0) ns.byOwner.delete(r.marks.controller);
-    if (ns.byName.size === 0) this.index.delete(r.namespace);
-    this.marks.release(r.marks);
+  private remove(ns: InNamespace, name: string): void {
+    const packed = ns.byName.get(name);
+    if (packed === undefined) return;
+    ns.byName.delete(name);
+    const id = marksIdOf(packed);
+    const owner = this.marks.marks(id).controller;
+    const owned = (ns.byOwner.get(owner) ?? []).filter((n) => n !== name);
+    if (owned.length === 0) ns.byOwner.delete(owner);
+    else ns.byOwner.set(owner, owned);
+    if (ns.byName.size === 0) this.index.delete(ns.name);
+    this.marks.release(id);
     this.count--;
   }
 }
 
+function recordOf(p: NetworkPolicy): PolicyRecord {
+  const m = p.metadata;
+  const hash = specHash(p);
+  return new PolicyRecord(m.name ?? '', m.namespace ?? '', pack(UNFILED, m.uid, m.resourceVersion, hash), marksOf(m, hash));
+}
+
 /** A live policy as the store keeps it (for one read from the apiserver, e.g. a create that found the name taken). */
 export function livePolicyOf(p: NetworkPolicy): LivePolicy {
-  return new PolicyStore().keep(p as unknown as KubeObject);
+  return recordOf(p);
 }
 
 /** This store is fed by a watch of networkpolicies only: what it gets are NetworkPolicies. */

@@ -3,6 +3,7 @@
  * operator's own writes that keeps their watch echo from enqueuing work.
  */
 import { strict as assert } from 'assert';
+import fc from 'fast-check';
 import type { KubeObject } from '../../src/model/kubernetes';
 import { OwnWrites } from '../../src/operator/echo';
 import { NotSyncedError, PolicyCache, PolicyStore } from '../../src/operator/store';
@@ -93,6 +94,65 @@ describe('operator policy store', () => {
     assert.deepEqual(s.owned('a', 'shop'), []);
     assert.deepEqual(s.owned('a', ''), []);
     assert.equal(s.size(), 1);
+  });
+
+  it('shares one marks per intent, frees them with its last policy, and counts none for records it only made', () => {
+    const s = new PolicyStore();
+    s.replace([policy('a', 'shop.w0.ingress', 'shop'), policy('a', 'shop.w1.ingress', 'shop'), policy('a', 'web.w0.ingress', 'web')]);
+    assert.equal(s.marksHeld(), 2);
+    s.keep(policy('a', 'other.w0.ingress', 'other')); // what the informer does for a DELETED event's object
+    s.apply('DELETED', policy('a', 'never-held', 'another'));
+    assert.equal(s.marksHeld(), 2);
+    s.apply('MODIFIED', policy('a', 'shop.w0.ingress', 'shop', { spec: { podSelector: { matchLabels: { x: 'y' } } } }));
+    s.apply('MODIFIED', policy('a', 'shop.w0.ingress', 'shop', { spec: { podSelector: { matchLabels: { x: 'y' } } } }));
+    assert.equal(s.marksHeld(), 2, 'a policy filed again with its own marks');
+    s.apply('DELETED', policy('a', 'shop.w0.ingress', 'shop'));
+    assert.equal(s.marksHeld(), 2, 'shop still has a policy');
+    s.apply('DELETED', policy('a', 'shop.w1.ingress', 'shop'));
+    assert.equal(s.marksHeld(), 1);
+    s.apply('MODIFIED', policy('a', 'web.w0.ingress', 'shop'));
+    assert.equal(s.marksHeld(), 1, 'the owner changed: the old marks went with it');
+    assert.deepEqual(names(s.owned('a', 'shop')), ['web.w0.ingress']);
+    s.apply('DELETED', policy('a', 'web.w0.ingress', 'shop'));
+    assert.equal(s.marksHeld(), 0);
+    assert.equal(s.size(), 0);
+  });
+
+  it('holds exactly what a plain map of the last event per policy holds, after any sequence of events', () => {
+    const event = fc.record({
+      type: fc.constantFrom('ADDED' as const, 'MODIFIED' as const, 'DELETED' as const),
+      ns: fc.constantFrom('a', 'b'),
+      name: fc.constantFrom('p0', 'p1', 'p2', 'p3'),
+      owner: fc.constantFrom('shop', 'web', 'api'),
+      app: fc.constantFrom('x', 'y'),
+      rv: fc.integer({ min: 1, max: 99 }),
+    });
+    fc.assert(fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+      const s = new PolicyStore();
+      s.replace([]);
+      const model = new Map<string, KubeObject>();
+      for (const e of events) {
+        const o = policy(e.ns, e.name, e.owner, { spec: { podSelector: { matchLabels: { app: e.app } } } });
+        (o.metadata as { resourceVersion: string }).resourceVersion = String(e.rv);
+        s.apply(e.type, o);
+        if (e.type === 'DELETED') model.delete(`${e.ns}/${e.name}`);
+        else model.set(`${e.ns}/${e.name}`, o);
+      }
+      assert.equal(s.size(), model.size);
+      // Marks hold no namespace: one per owner held anywhere.
+      assert.equal(s.marksHeld(), new Set([...model.values()].map((o) => o.metadata?.labels?.['netseg.io/intent'])).size);
+      for (const [key, o] of model) {
+        const held = s.get(key) ?? assert.fail(`${key} not held`);
+        assert.equal(held.metadata.resourceVersion, o.metadata?.resourceVersion);
+        assert.equal(held.specHash, specHash(o as never));
+      }
+      for (const ns of ['a', 'b']) {
+        for (const owner of ['shop', 'web', 'api']) {
+          const expected = [...model.values()].filter((o) => o.metadata?.namespace === ns && o.metadata.labels?.['netseg.io/intent'] === owner).map((o) => o.metadata?.name ?? '').sort();
+          assert.deepEqual(names(s.owned(ns, owner)), expected);
+        }
+      }
+    }), { numRuns: 300 });
   });
 
   it('a cache answers a namespace only from the store whose watch covers it, once that store listed', () => {
