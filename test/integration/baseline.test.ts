@@ -198,8 +198,13 @@ describe('ClusterSegmentationIntent (integration)', function () {
     }, 600_000, 1_000);
     const writes = (op?.writes ?? []).slice(before);
     const policyWrites = writes.filter((w) => w.startsWith('create NetworkPolicy') || w.startsWith('update NetworkPolicy') || w.startsWith('delete NetworkPolicy'));
-    assert.equal(policyWrites.length, 1000, `policy writes: ${policyWrites.length}`);
-    assert.ok(policyWrites.every((w) => w === 'create NetworkPolicy 201'), [...new Set(policyWrites)].join(', '));
+    // One successful create per policy and nothing else that changes anything. A pass may read a policy store one
+    // watch event behind its own last create and send it again: the apiserver answers 409, the operator reads
+    // that one object and settles it as its own (no update, no delete). Those are counted and bounded, not hidden.
+    const repeats = policyWrites.filter((w) => w === 'create NetworkPolicy 409').length;
+    assert.equal(policyWrites.length - repeats, 1000, `policy writes: ${[...new Set(policyWrites)].join(', ')}`);
+    assert.ok(policyWrites.every((w) => w === 'create NetworkPolicy 201' || w === 'create NetworkPolicy 409'), [...new Set(policyWrites)].join(', '));
+    assert.ok(repeats <= 25, `${repeats} creates answered 409 (a store lagging its own writes by more than a few events)`);
     // Steady state starts once the operator is quiet: a pass already queued when the status converged may still
     // run against a policy store a watch event behind, and find a policy it just made (a create answered 409,
     // settled as its own, nothing changed). Then nothing at all may be written.
