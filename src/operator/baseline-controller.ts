@@ -82,7 +82,7 @@ export function baselineController(w: BaselineWiring): BaselineParts {
   const writes = new OwnWrites();
   // The write guard and the resync enqueue into the controller made below from the reconcile that uses them.
   const late: { controller?: Controller } = {};
-  const echo = { writes, enqueue: (k: string): void => late.controller?.enqueue(k), keyOf: (p: NetworkPolicy) => baselineOwner({ type: 'MODIFIED', object: p as never })[0] };
+  const echo = { writes, enqueue: (k: string): void => late.controller?.enqueue(k), keyOf: (p: NetworkPolicy) => baselineOwner({ type: 'MODIFIED', object: p as never })[0], creates: w.policies };
   const guarded = guardBaselineWrites(kube, w.leading, echo, w.env.log);
   const deps = { kube: guarded, policies: w.policies, namespaces, governed: w.governed, objects: w.objects, now: w.env.now, onDriftCorrected: w.env.onDriftCorrected };
   const controller = new Controller('clustersegmentationintent', cache, (key, log) => reconcileBaseline(key, { ...deps, log }), w.env)

@@ -112,7 +112,7 @@ export function assemble(o: AssembleOptions, c: Collaborators, parts: { policies
   const cache = new SharedCache(c.sourceFor, { log, timers: c.timers });
   const manager = new Manager({ log, metrics: c.metrics, serve: c.serve, elect: c.elect, onLostLeadership: o.onLostLeadership });
   const ownWrites = new OwnWrites();
-  const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k) }, log);
+  const kube = guardWrites(c.kube, () => manager.isLeader(), { writes: ownWrites, enqueue: (k) => parts.intents.add(k), creates: policies }, log);
   const references = new IntentReferences();
   const objects = new ReferencedObjects();
   const intentCache = new IntentCache();

@@ -269,6 +269,31 @@ export interface PolicyReader {
   owned(namespace: string, ownerUid: string): LivePolicy[];
 }
 
+/**
+ * The operator's own creates, told to the store that will see their watch events (client-go's "expectations").
+ * Without it a reconcile that runs between a create's answer and its watch event finds the policy missing in
+ * the store and creates it again (answered 409: a wasted write, seen a few times per 1,000 creates under load).
+ */
+export interface CreateExpectations {
+  /** Before the create of `p` is sent. */
+  expectCreate(p: NetworkPolicy): void;
+  /** Its answer: the object as stored, or undefined if the create failed. */
+  createAnswered(p: NetworkPolicy, stored: NetworkPolicy | undefined): void;
+}
+
+/**
+ * How long an answered create stands in for its watch event. The event normally follows within milliseconds; a
+ * watch that broke meanwhile relists, which replaces the store and drops every expectation. This only bounds
+ * what a lost event could leave behind.
+ */
+const EXPECTATION_TTL_MS = 60_000;
+
+/** A create sent (record undefined) or answered (record set) whose watch event the store has not seen yet. */
+interface Expected {
+  readonly since: number;
+  record?: PolicyRecord;
+}
+
 export type { ObjectSink } from './cache';
 
 /**
@@ -284,16 +309,70 @@ interface InNamespace {
 /** Policies without a controller ownerReference are filed here: owned by no intent. */
 const NO_OWNER = '';
 
-export class PolicyStore implements PolicyReader, ObjectSink, Held {
+export class PolicyStore implements PolicyReader, ObjectSink, Held, CreateExpectations {
   private index = new Map<string, InNamespace>();
   private readonly marks = new MarksTable();
   private count = 0;
   private synced = false;
+  /** Own creates not yet seen by the watch, by namespace and name (see CreateExpectations). */
+  private readonly expected = new Map<string, Map<string, Expected>>();
 
   /**
    * @param covers which namespaces this store's watch sees: one (--namespaces) or all (undefined).
+   * @param now the clock of the expectations' TTL.
    */
-  constructor(private readonly covers?: string) {}
+  constructor(
+    private readonly covers?: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ------------------------------------------------------------------ expectations of own creates
+
+  /**
+   * Registered before the create is sent, so that a watch event for the name that arrives before the answer
+   * (its echo, or someone's change after it) cancels it: the store then knows better than the answer.
+   */
+  expectCreate(p: NetworkPolicy): void {
+    const { namespace = '', name = '' } = p.metadata;
+    let ns = this.expected.get(namespace);
+    if (!ns) this.expected.set(namespace, (ns = new Map()));
+    ns.set(name, { since: this.now() });
+  }
+
+  createAnswered(p: NetworkPolicy, stored: NetworkPolicy | undefined): void {
+    const { namespace = '', name = '' } = p.metadata;
+    const e = this.expected.get(namespace)?.get(name);
+    if (!e) return;
+    if (stored) e.record = recordOf(stored);
+    else this.forget(namespace, name);
+  }
+
+  /** How many own creates wait for their watch event. */
+  expectedCreates(): number {
+    let n = 0;
+    for (const ns of this.expected.values()) n += ns.size;
+    return n;
+  }
+
+  private forget(namespace: string, name: string): void {
+    const ns = this.expected.get(namespace);
+    if (!ns?.delete(name) || ns.size > 0) return;
+    this.expected.delete(namespace);
+  }
+
+  /** Answered creates of `ownerUid` in `ns` the watch has not shown yet (expired ones are dropped). */
+  private expectedOf(ns: string, ownerUid: string): PolicyRecord[] {
+    const waiting = this.expected.get(ns);
+    if (!waiting) return [];
+    const out: PolicyRecord[] = [];
+    const now = this.now();
+    const held = this.index.get(ns)?.byName;
+    for (const [name, e] of waiting) {
+      if (now - e.since > EXPECTATION_TTL_MS) this.forget(ns, name);
+      else if (e.record?.marks.controller === ownerUid && !held?.has(name)) out.push(e.record);
+    }
+    return out;
+  }
 
   hasSynced(namespace?: string): boolean {
     return this.synced && (namespace === undefined || this.covering(namespace));
@@ -334,6 +413,7 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
 
   delete(key: string): void {
     const { namespace, name } = parseKey(key);
+    this.forget(namespace, name);
     const ns = this.index.get(namespace);
     if (ns) this.remove(ns, name);
   }
@@ -356,6 +436,7 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
   /** Only ever called with a complete, successful list: the first call marks the store synced. */
   replace(items: readonly KubeObject[]): void {
     this.index = new Map();
+    this.expected.clear();
     this.marks.clear();
     this.count = 0;
     for (const o of items) this.put(this.keep(o));
@@ -373,14 +454,15 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
     if (!this.synced) throw new NotSyncedError(namespace);
     if (ownerUid === NO_OWNER) return [];
     const ns = this.index.get(namespace);
-    return ns ? this.ownedIn(ns, ownerUid) : [];
+    return [...(ns ? this.ownedIn(ns, ownerUid) : []), ...this.expectedOf(namespace, ownerUid)];
   }
 
   /** The managed policies controlled by `ownerUid` in every namespace this store covers (a baseline's). */
   ownedEverywhere(ownerUid: string): LivePolicy[] {
     if (!this.synced) throw new NotSyncedError('*');
     if (ownerUid === NO_OWNER) return [];
-    return [...this.index.values()].flatMap((ns) => this.ownedIn(ns, ownerUid));
+    const held = [...this.index.values()].flatMap((ns) => this.ownedIn(ns, ownerUid));
+    return [...held, ...[...this.expected.keys()].flatMap((ns) => this.expectedOf(ns, ownerUid))];
   }
 
   /** Every managed policy of `namespace` (undefined: of every namespace covered), whoever controls it. */
@@ -406,6 +488,7 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
   // ---------------------------------------------------------------------------------------- writes
 
   private put(r: PolicyRecord): void {
+    this.forget(r.namespace, r.name);
     const id = this.marks.file(r.marks);
     const packed = refiled(r.packed, id);
     let ns = this.index.get(r.namespace);
@@ -425,6 +508,7 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held {
   }
 
   private remove(ns: InNamespace, name: string): void {
+    this.forget(ns.name, name);
     const packed = ns.byName.get(name);
     if (packed === undefined) return;
     ns.byName.delete(name);
@@ -456,11 +540,19 @@ function asPolicy(o: KubeObject): NetworkPolicy {
 }
 
 /** Routes reads to the store whose watch covers the namespace (one per --namespaces entry, or one for all). */
-export class PolicyCache implements PolicyReader {
+export class PolicyCache implements PolicyReader, CreateExpectations {
   private readonly stores: PolicyStore[] = [];
 
   add(store: PolicyStore): void {
     this.stores.push(store);
+  }
+
+  expectCreate(p: NetworkPolicy): void {
+    this.stores.find((s) => s.covering(p.metadata.namespace ?? ''))?.expectCreate(p);
+  }
+
+  createAnswered(p: NetworkPolicy, stored: NetworkPolicy | undefined): void {
+    this.stores.find((s) => s.covering(p.metadata.namespace ?? ''))?.createAnswered(p, stored);
   }
 
   owned(namespace: string, ownerUid: string): LivePolicy[] {

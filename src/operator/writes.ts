@@ -13,6 +13,7 @@ import { ApiError } from '../kube/errors';
 import { auditRecord, logWrite, storedVersion } from './audit';
 import type { WriteCause, WriteTarget } from './audit';
 import type { OwnWrites } from './echo';
+import type { CreateExpectations } from './store';
 import { EventRecorder } from './event-recorder';
 import type { EventWrites } from './event-recorder';
 import { ownerKey } from './ownership';
@@ -43,6 +44,8 @@ export interface EchoFilter {
   enqueue(key: string): void;
   /** The owner's key of a written policy (default: its intent's, ownerKey). */
   readonly keyOf?: (p: NetworkPolicy) => string | undefined;
+  /** The policy store, told of each create until its watch event arrives (./store.ts, CreateExpectations). */
+  readonly creates?: CreateExpectations;
 }
 
 function target(verb: WriteTarget['verb'], kind: string, o: { readonly metadata: { readonly namespace?: string; readonly name?: string } }): WriteTarget {
@@ -81,7 +84,7 @@ function policyWrites(kube: Pick<OperatorKube, 'createPolicy' | 'replacePolicy' 
     update: (r, e) => write(target('update', 'Event', e.involved), why, () => kube.replaceEvent(r, e), () => undefined),
   });
   return {
-    createPolicy: (p, why) => write(target('create', KIND_POLICY, p), why, () => tracked(p, own, () => kube.createPolicy(p)), storedVersion),
+    createPolicy: (p, why) => write(target('create', KIND_POLICY, p), why, () => expected(p, own.creates, () => tracked(p, own, () => kube.createPolicy(p))), storedVersion),
     replacePolicy: (p, why) => write(target('update', KIND_POLICY, p), why, () => tracked(p, own, () => kube.replacePolicy(p)), storedVersion),
     // A delete answers with a Status, not the object: the record carries the version that was deleted.
     deletePolicy: (p, why) => write(target('delete', KIND_POLICY, p), why, () => kube.deletePolicy(p), () => p.metadata.resourceVersion),
@@ -109,6 +112,18 @@ export function guardBaselineWrites(kube: BaselineOperatorKube, leading: () => b
     ...policyWrites(kube, own, write),
     replaceBaselineStatus: (b, s, why) => write(target('update', `${KIND_BASELINE}/status`, b), why, () => kube.replaceBaselineStatus(b, s), storedVersion),
   };
+}
+
+/** A create the policy store stands in for until its watch event arrives. */
+async function expected(p: NetworkPolicy, creates: CreateExpectations | undefined, create: () => Promise<NetworkPolicy | undefined>): Promise<NetworkPolicy | undefined> {
+  creates?.expectCreate(p);
+  let stored: NetworkPolicy | undefined;
+  try {
+    stored = await create();
+  } finally {
+    creates?.createAnswered(p, stored);
+  }
+  return stored;
 }
 
 /** A policy write whose watch echo will be recognised (./echo.ts); returns the object as stored. */

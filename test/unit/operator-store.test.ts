@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
-import type { KubeObject } from '../../src/model/kubernetes';
+import type { KubeObject, NetworkPolicy } from '../../src/model/kubernetes';
 import { OwnWrites } from '../../src/operator/echo';
 import { NotSyncedError, PolicyCache, PolicyStore } from '../../src/operator/store';
 import { specHash } from '../../src/compile';
@@ -153,6 +153,59 @@ describe('operator policy store', () => {
         }
       }
     }), { numRuns: 300 });
+  });
+
+  describe('expectations of its own creates', () => {
+    const asPolicy = (o: KubeObject): NetworkPolicy => o as unknown as NetworkPolicy;
+    const stored = (o: KubeObject, rv: string): NetworkPolicy => asPolicy({ ...o, metadata: { ...o.metadata, resourceVersion: rv } });
+
+    it('stands in for a create answered before its watch event, then gives way to the event', () => {
+      const s = new PolicyStore();
+      s.replace([]);
+      const p = policy('a', 'shop.w0.ingress', 'shop');
+      s.expectCreate(asPolicy(p));
+      assert.deepEqual(s.owned('a', 'shop'), [], 'sent, not answered: nothing known yet');
+      s.createAnswered(asPolicy(p), stored(p, '7'));
+      assert.deepEqual(s.owned('a', 'shop').map((r) => r.metadata.resourceVersion), ['7'], 'answered: the next pass sees it');
+      assert.deepEqual(s.owned('a', 'web'), [], 'only under its own controller');
+      assert.deepEqual(s.ownedEverywhere('shop').map((r) => r.metadata.name), ['shop.w0.ingress']);
+      s.apply('ADDED', stored(p, '7') as unknown as KubeObject);
+      assert.deepEqual(s.owned('a', 'shop').map((r) => r.metadata.resourceVersion), ['7'], 'once, not twice');
+      assert.equal(s.expectedCreates(), 0);
+    });
+
+    it('believes the watch over the answer: an event that came first (even a delete) cancels the expectation', () => {
+      const s = new PolicyStore();
+      s.replace([]);
+      const p = policy('a', 'shop.w0.ingress', 'shop');
+      s.expectCreate(asPolicy(p));
+      s.apply('ADDED', stored(p, '7') as unknown as KubeObject);
+      s.apply('DELETED', stored(p, '7') as unknown as KubeObject);
+      s.createAnswered(asPolicy(p), stored(p, '7'));
+      assert.deepEqual(s.owned('a', 'shop'), [], 'deleted after our create: reconcile must see it missing and restore it');
+      assert.equal(s.expectedCreates(), 0);
+    });
+
+    it('forgets a failed create, a relist, and after a minute an event that never came', () => {
+      let now = 0;
+      const s = new PolicyStore(undefined, () => now);
+      s.replace([]);
+      const p = policy('a', 'p', 'shop');
+      s.expectCreate(asPolicy(p));
+      s.createAnswered(asPolicy(p), undefined);
+      assert.equal(s.expectedCreates(), 0);
+      s.expectCreate(asPolicy(p));
+      s.createAnswered(asPolicy(p), stored(p, '3'));
+      s.replace([]);
+      assert.deepEqual(s.owned('a', 'shop'), []);
+      s.expectCreate(asPolicy(p));
+      s.createAnswered(asPolicy(p), stored(p, '4'));
+      now = 59_000;
+      assert.equal(s.owned('a', 'shop').length, 1);
+      now = 61_000;
+      assert.deepEqual(s.owned('a', 'shop'), []);
+      assert.equal(s.expectedCreates(), 0);
+    });
   });
 
   it('a cache answers a namespace only from the store whose watch covers it, once that store listed', () => {
