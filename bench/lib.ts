@@ -198,12 +198,23 @@ export class RssSampler {
 }
 
 /** RSS (MiB) of the local control plane's processes (their pids from scripts/control-plane's run dir). */
-export async function controlPlaneMemory(): Promise<Record<string, { rssMiB: number; hwmMiB: number }>> {
+/** The local control plane's processes, by name (their pid files in scripts/control-plane's run dir). */
+export async function controlPlanePids(): Promise<Record<string, number>> {
   const runDir = (await sh(CONTROL_PLANE, ['env'])).split('\n').find((l) => l.startsWith('RUN_DIR='))?.slice('RUN_DIR='.length) ?? '';
-  const out: Record<string, { rssMiB: number; hwmMiB: number }> = {};
-  for (const c of ['kube-apiserver', 'etcd', 'kube-controller-manager']) {
-    const pid = Number(fs.readFileSync(path.join(runDir, `${c}.pid`), 'utf8').trim());
-    out[c] = procMemory(pid);
-  }
+  const out: Record<string, number> = {};
+  for (const c of ['kube-apiserver', 'etcd', 'kube-controller-manager']) out[c] = Number(fs.readFileSync(path.join(runDir, `${c}.pid`), 'utf8').trim());
   return out;
+}
+
+export async function controlPlaneMemory(): Promise<Record<string, { rssMiB: number; hwmMiB: number }>> {
+  const out: Record<string, { rssMiB: number; hwmMiB: number }> = {};
+  for (const [c, pid] of Object.entries(await controlPlanePids())) out[c] = procMemory(pid);
+  return out;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (/proc/<pid>/stat, clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -18,8 +18,10 @@
  *  - restart: SIGTERM, a new process over the converged intents: time to ready (/readyz), time until every
  *    intent was reconciled once, its writes (the target is 0), its reconcile attempts / N, its RSS peak against
  *    the memory limit and whether it survived (a heap-cap crash is reported with the log's last lines).
+ * CPU: the floor's client and the control plane (apiserver + etcd) during the floor's writes, the operator and the
+ * control plane during the first apply: what each side spent, so that a ratio above 1 can be explained.
  * Environment: NETSEG_BENCH_SIZES (default 1000,3000), NETSEG_BENCH_SHAPES (default one,spread),
- * NETSEG_BENCH_RESULT (the results file's name, default scale).
+ * NETSEG_BENCH_RESULT (the results file's name, default scale), NETSEG_BENCH_PIN=1 (see pin()).
  */
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
@@ -31,7 +33,7 @@ import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import type { SegmentationIntent } from '../src/intent/types';
 import { POLICIES_PER_INTENT, benchIntent, limiter, plainWriter, writeFloor } from './floor';
-import { RssSampler, controlPlaneMemory, deployedOperator, freePort, localControlPlane, memoryBytes, procMemory, report, seededRandom, sh } from './lib';
+import { RssSampler, controlPlaneMemory, controlPlanePids, cpuSeconds, deployedOperator, freePort, localControlPlane, memoryBytes, procMemory, report, seededRandom, sh } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
@@ -269,6 +271,37 @@ async function allExist(kc: k8s.KubeConfig, victims: readonly { ns: string; name
   return true;
 }
 
+// ------------------------------------------------------------------------------------------- CPU
+
+let controlPlane: Record<string, number> = {};
+
+/** CPU seconds the apiserver and etcd have used so far (what every write costs the control plane). */
+function controlPlaneCpu(): number {
+  return ['kube-apiserver', 'etcd'].reduce((sum, c) => sum + cpuSeconds(controlPlane[c] ?? 0), 0);
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+/**
+ * NETSEG_BENCH_PIN=1: the control plane on CPU 0, this process (the floor's writer, the intents' creator) and
+ * the operators it spawns (they inherit it) on CPU 1, as in a cluster, where the operator runs on a node and
+ * not beside the apiserver. On one shared 2-core machine the operator's own CPU (watch decoding, compile, audit
+ * lines) is otherwise taken from the apiserver, which a plain writer's is much less.
+ */
+async function pin(): Promise<{ controlPlane: string; clients: string }> {
+  for (const pid of Object.values(controlPlane)) await sh('taskset', ['-a', '-p', '-c', '0', String(pid)]);
+  await sh('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
+  return { controlPlane: '0', clients: '1' };
+}
+
+/** The control plane back on every CPU (it outlives the benchmark). */
+async function unpin(): Promise<void> {
+  const all = `0-${os.cpus().length - 1}`;
+  for (const pid of Object.values(controlPlane)) await sh('taskset', ['-a', '-p', '-c', all, String(pid)]);
+}
+
 // ------------------------------------------------------------------------------------------- scenarios
 
 interface Cp {
@@ -280,8 +313,10 @@ async function floorRun(cp: Cp, n: number, shape: Shape, tag: string): Promise<R
   const namespaces = namespacesFor(`scale-floor-${tag}`, n, shape);
   await createNamespaces(cp.kc, namespaces);
   try {
+    const c0 = controlPlaneCpu();
     const f = await writeFloor(cp.kc, intentsFor(namespaces, n));
-    return { floorMs: f.ms, floorIntentsMs: f.intentsMs, floorWrites: f.writes, floorAlreadyExisted: f.alreadyExisted, floorClientCpuMs: f.clientCpuMs };
+    const cpu = { floorClientCpuS: round1(f.clientCpuMs / 1000), floorControlPlaneCpuS: round1(controlPlaneCpu() - c0) };
+    return { floorMs: f.ms, floorIntentsMs: f.intentsMs, floorWrites: f.writes, floorAlreadyExisted: f.alreadyExisted, ...cpu };
   } finally {
     process.stdout.write(`scale: floor ${n}/${shape} written; deleting\n`);
     await deleteNamespaces(cp.kc, namespaces);
@@ -303,6 +338,8 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
     await until('the operator to be ready', async () => (await get(op, '/readyz')).code === 200, 120_000, 100);
     const idleMiB = procMemory(op.pid).rssMiB;
     const lane = limiter(16);
+    const opCpu0 = cpuSeconds(op.pid);
+    const cpCpu0 = controlPlaneCpu();
     const t0 = Date.now();
     await Promise.all(intents.map((i) => lane(async () => {
       const a = await send('POST', `/apis/netseg.io/v1alpha1/namespaces/${i.metadata.namespace ?? ''}/segmentationintents`, i);
@@ -315,11 +352,13 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
     }, 90 * 60_000);
     const allPoliciesMs = Date.now() - t0;
     const lastWriteMs = (await settled(op, 30 * 60_000)) - t0;
+    const firstApplyCpu = { operatorCpuS: round1(cpuSeconds(op.pid) - opCpu0), controlPlaneCpuS: round1(controlPlaneCpu() - cpCpu0) };
     const first = await scrape(op);
     const firstRss = op.rss.stop();
     const convergedMiB = procMemory(op.pid).rssMiB;
     const heapMiB = await heapAfterGcMiB(op);
     Object.assign(out, {
+      ...firstApplyCpu,
       applyIntentsMs: appliedMs,
       timeToAllPoliciesMs: allPoliciesMs,
       timeToLastWriteMs: lastWriteMs,
@@ -403,6 +442,8 @@ function row(key: string, r: Record<string, unknown>): string {
 
 export async function run(): Promise<void> {
   const cp = await localControlPlane();
+  controlPlane = await controlPlanePids();
+  const pinned = process.env['NETSEG_BENCH_PIN'] === '1' ? await pin() : undefined;
   const sizes = (process.env['NETSEG_BENCH_SIZES'] ?? '1000,3000').split(',').map(Number);
   const shapes = (process.env['NETSEG_BENCH_SHAPES'] ?? 'one,spread').split(',') as Shape[];
   const resultName = process.env['NETSEG_BENCH_RESULT'] ?? 'scale';
@@ -410,7 +451,7 @@ export async function run(): Promise<void> {
   const limitMiB = memoryBytes(deployed.memoryLimit) / MiB;
   const commit = (await sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])).trim();
   const runs: Record<string, Record<string, unknown>> = {};
-  const figures = { commit, deployed, limitMiB, loadavgAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10), runs };
+  const figures = { commit, deployed, limitMiB, pinned, loadavgAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10), runs };
   const lines = ['| intents / shape | floor | operator (to last write) | ratio | RSS peak / converged MiB | heap after GC MiB | attempts / intent | writes / intent | writes / restore | restart: ready / full pass / writes / RSS peak MiB / attempts per intent |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
   for (const n of sizes) {
     for (const shape of shapes) {
@@ -439,5 +480,6 @@ export async function run(): Promise<void> {
     (figures as Record<string, unknown>)['heapBytesPerPolicy'] = Math.round((((b['heapAfterGcMiB'] ?? 0) - (a['heapAfterGcMiB'] ?? 0)) * MiB) / ((b['policies'] ?? 0) - (a['policies'] ?? 0)));
   }
   report(resultName, figures);
+  if (pinned) await unpin();
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
