@@ -23,6 +23,7 @@
  * Environment: NETSEG_BENCH_SIZES (default 1000,3000), NETSEG_BENCH_SHAPES (default one,spread),
  * NETSEG_BENCH_RESULT (the results file's name, default scale), NETSEG_BENCH_PIN=1 (see pin()).
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
@@ -46,7 +47,6 @@ const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 
 type Shape = 'one' | 'spread';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number): number => Math.round(ms / 100) / 10;
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = POLL_MS): Promise<void> {

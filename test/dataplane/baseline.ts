@@ -7,6 +7,7 @@
  * baseline selects `dp-baseline: in` among them: Ingress and Egress isolated, same namespace allowed, and one
  * peer (the scraper of the outside namespace) may reach every selected namespace on 9090.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { ClusterSegmentationIntent } from '../../src/intent/baseline';
 import type { KubeObject } from '../../src/model/kubernetes';
@@ -97,7 +98,6 @@ export interface IsolationSample {
   readonly connectedBefore: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Creates a selected namespace with pods `a` and `b` (as a deploy pipeline would: the namespace, then its pods at

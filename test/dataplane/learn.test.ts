@@ -10,6 +10,7 @@
  * With NETSEG_LEARN_TRANSCRIPT=FILE the commands run and their output are written there (docs/learn.md's
  * walkthrough is such a transcript).
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import { execFile } from 'child_process';
 import * as fs from 'fs';
@@ -19,7 +20,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { SegmentationIntent } from '../../src/intent/types';
 import { REPO_ROOT, eventually, kubectl } from '../integration/cluster';
-import { ClusterView, readyOf, runOperator, sleep } from '../integration/operator.support';
+import { ClusterView, readyOf, runOperator } from '../integration/operator.support'
 import type { CountedOperator } from '../integration/operator.support';
 import { type Expect, allow, deny, mismatches, untilPackets } from './expect';
 import { type DataPlane, removeNamespaces, useDataPlane, waitRunning } from './harness';

@@ -19,6 +19,7 @@
  * in the kernel yet — a barrier that returned early, seen as probes allowed for a few hundred ms. A new policy's
  * chain exists only once the sync's iptables-restore (atomic, last) is done. One kube-router sync per barrier.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -51,9 +52,6 @@ const SOURCES = ['src0', 'src1'] as const;
 const ISOLATE = 'sentinel-isolate';
 const POLICY_PREFIX = 'sentinel-';
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Sends one probe request to a pod's sandbox and waits for its reply. */
 function askSandbox(socket: string, req: { ip: string; port: number; protocol: ProbeProtocol; timeoutMs: number }): Promise<ProbeReply> {

@@ -19,6 +19,7 @@
  *
  * Deadlines below only turn a hang into a failure with a message; nothing here is a timing assertion.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import * as k8s from '@kubernetes/client-node';
 import { benchIntent } from '../../bench/floor';
@@ -27,7 +28,7 @@ import type { SegmentationIntent } from '../../src/intent/types';
 import type { Cluster } from '../integration/cluster';
 import { freshNamespace, useCluster } from '../integration/cluster';
 import type { OperatorProcess } from './support';
-import { MANAGED, createIntentRaw, httpGet, inBatches, samples, seededRandom, sleep, spawnOperator, stopOperator, tail } from './support';
+import { MANAGED, createIntentRaw, httpGet, inBatches, samples, seededRandom, spawnOperator, stopOperator, tail } from './support'
 
 const INTENTS = 3000;
 const POLICIES = INTENTS * 10;

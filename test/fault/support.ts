@@ -26,9 +26,6 @@ export const NETSEG_BIN = path.join(REPO_ROOT, 'bin', 'netseg');
 // The benchmarks' seeded PRNG (the same kill schedule on every run) and free-port finder.
 export { freePort, seededRandom };
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 export interface OperatorProcess {
   readonly child: ChildProcess;

@@ -6,13 +6,14 @@
  * The operator runs with --namespace-selector on this run's label, so nothing else in the shared cluster is
  * touched; the baseline selects `baseline: "yes"` among those.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import * as crypto from 'crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from './cluster';
 import { eventually, useCluster } from './cluster';
 import type { CountedOperator } from './operator.support';
-import { ClusterView, MANAGED, assertMatches, runOperator, sleep } from './operator.support';
+import { ClusterView, MANAGED, assertMatches, runOperator } from './operator.support'
 import { BaselineView, baseline, expectedBaselinePolicies, readyOfBaseline } from './baseline.support';
 
 const RUN = crypto.randomBytes(3).toString('hex');

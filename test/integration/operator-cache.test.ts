@@ -3,6 +3,7 @@
  * anything, yet drift is still seen and restored. And every list the store and the sweep rely on is complete:
  * all pages, not just the first.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from './cluster';
@@ -10,7 +11,7 @@ import { eventually, freshNamespace, useCluster } from './cluster';
 import { Kube, KIND_POLICY } from '../../src/kube/client';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
 import type { CountedOperator } from './operator.support';
-import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec, sleep } from './operator.support';
+import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec } from './operator.support'
 
 describe('operator policy cache (integration)', function () {
   this.timeout(120_000);

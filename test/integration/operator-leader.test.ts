@@ -3,11 +3,12 @@
  * stops (released lease: at once) or dies (expired lease: within 15 s); a watch cut off from the apiserver
  * reconnects and catches up.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import type { Cluster } from './cluster';
 import { eventually, freshNamespace, useCluster } from './cluster';
 import type { CountedOperator, Proxy } from './operator.support';
-import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, proxyTo, readyOf, runOperator, shopSpec, sleep } from './operator.support';
+import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, proxyTo, readyOf, runOperator, shopSpec } from './operator.support'
 
 describe('operator leader election and reconnects (integration)', function () {
   this.timeout(120_000);

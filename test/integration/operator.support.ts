@@ -146,9 +146,6 @@ export function assertMatches(live: NetworkPolicy[], want: NetworkPolicy[]): voi
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /**
  * A TCP pass-through to the apiserver that a test can cut: every connection dropped and new ones refused,

@@ -2,12 +2,13 @@
  * The operator against the real control plane (apiserver + etcd + kube-controller-manager's GC), run in-process
  * in each test's fresh namespace. Assertions are on what the apiserver holds.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import type { Cluster } from './cluster';
 import { eventually, freshNamespace, useCluster } from './cluster';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
 import type { CountedOperator } from './operator.support';
-import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec, sleep } from './operator.support';
+import { ClusterView, MANAGED, assertMatches, expectedPolicies, intent, readyOf, runOperator, shopSpec } from './operator.support'
 
 describe('operator (integration)', function () {
   this.timeout(120_000);

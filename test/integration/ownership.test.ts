@@ -7,6 +7,7 @@
  *  - a watch that keeps failing (here: RBAC without `watch`) left /readyz at 200.
  * Plus the move to the new names: no moment without a policy.
  */
+import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import * as crypto from 'crypto';
 import * as http from 'http';
@@ -15,7 +16,7 @@ import type { Cluster } from './cluster';
 import { eventually, freshNamespace, serviceAccountKubeConfig, useCluster } from './cluster';
 import type { NetworkPolicy } from '../../src/model/kubernetes';
 import type { CountedOperator } from './operator.support';
-import { ClusterView, MANAGED, intent, readyOf, runOperator, shopSpec, sleep } from './operator.support';
+import { ClusterView, MANAGED, intent, readyOf, runOperator, shopSpec } from './operator.support'
 
 /** The `netseg.io/intent` value the code before the fix gave a name over 63 characters: a public function. */
 function oldLabelValue(name: string): string {
