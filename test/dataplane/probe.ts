@@ -52,7 +52,6 @@ const SOURCES = ['src0', 'src1'] as const;
 const ISOLATE = 'sentinel-isolate';
 const POLICY_PREFIX = 'sentinel-';
 
-
 /** Sends one probe request to a pod's sandbox and waits for its reply. */
 function askSandbox(socket: string, req: { ip: string; port: number; protocol: ProbeProtocol; timeoutMs: number }): Promise<ProbeReply> {
   return new Promise((resolve, reject) => {

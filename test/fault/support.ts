@@ -26,7 +26,6 @@ export const NETSEG_BIN = path.join(REPO_ROOT, 'bin', 'netseg');
 // The benchmarks' seeded PRNG (the same kill schedule on every run) and free-port finder.
 export { freePort, seededRandom };
 
-
 export interface OperatorProcess {
   readonly child: ChildProcess;
   readonly pid: number;

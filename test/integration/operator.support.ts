@@ -146,7 +146,6 @@ export function assertMatches(live: NetworkPolicy[], want: NetworkPolicy[]): voi
   }
 }
 
-
 /**
  * A TCP pass-through to the apiserver that a test can cut: every connection dropped and new ones refused,
  * as when a pod's node dies or the network partitions. TLS goes through untouched (same 127.0.0.1 address).
