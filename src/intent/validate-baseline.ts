@@ -1,6 +1,6 @@
 /**
  * checkBaseline(): any JSON value in, a DeclaredBaseline or every problem with its path and fix. Peers, ports,
- * selectors and directions are parsed by the SegmentationIntent validator's own functions (./validate.ts), so a
+ * selectors and directions are parsed by the SegmentationIntent validator's own functions (./parse.ts), so a
  * peer is the same thing, checked the same way, in both kinds (`service` and `workloadRef` peers included: kept
  * as references for src/resolve's resolveBaseline, as checkIntent keeps an intent's). What is the baseline's own:
  * it is cluster-scoped (no metadata.namespace), `namespaceSelector` is required, and every flow has the reserved
@@ -18,7 +18,7 @@ import type { BaselineFlow, DeclaredBaseline, DeclaredBaselineFlow, ValidBaselin
 import { CLUSTER_KIND, NAMESPACE_ENDPOINT } from './baseline';
 import { localPort, needsObjects, referencesOf } from './references';
 import type { DeclaredPeer, DeclaredPort } from './references';
-import type { Ctx, Shape } from './validate';
+import type { Ctx, Shape } from './parse';
 import {
   NameTable,
   asObject,
@@ -39,7 +39,7 @@ import {
   rangesNotToServices,
   report,
   selectorOf,
-} from './validate';
+} from './parse';
 
 export type BaselineValidation =
   | { readonly ok: true; readonly baseline: ValidBaseline }

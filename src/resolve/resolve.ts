@@ -17,7 +17,7 @@
  * ports exactly as an intent's flow to a Service does.
  */
 import { LIMITS } from '../intent/limits';
-import { selectorText } from '../intent/validate';
+import { selectorText } from '../intent/parse';
 import { intentBase, localPort, refText } from '../intent/references';
 import type {
   DeclaredEndpoint,
