@@ -49,7 +49,8 @@ export interface Abortable {
 /** list (every page, one snapshot, or an error) and watch from a resourceVersion. */
 export interface WatchSource {
   readonly target: WatchTarget;
-  list(): Promise<ListPage>;
+  /** `keep`: what to keep of each item, applied page by page (see Kube.listForWatch); all of it if absent. */
+  list(keep?: (o: KubeObject) => KubeObject): Promise<ListPage>;
   watch(resourceVersion: string, cb: WatchCallbacks): Promise<Abortable>;
 }
 
@@ -64,7 +65,7 @@ export function watchTarget(kind: KindSpec, scope: { namespace?: string; labelSe
 export function kubeWatchSource(kube: Kube, target: WatchTarget): WatchSource {
   return {
     target,
-    list: () => kube.listForWatch<KubeObject>({ kind: target.kind, namespace: target.namespace, labelSelector: target.labelSelector }),
+    list: (keep) => kube.listForWatch<KubeObject>({ kind: target.kind, namespace: target.namespace, labelSelector: target.labelSelector }, keep),
     watch: async (resourceVersion, cb) => {
       const query: Record<string, unknown> = { resourceVersion, allowWatchBookmarks: true };
       if (target.labelSelector) query['labelSelector'] = target.labelSelector;

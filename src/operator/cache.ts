@@ -272,7 +272,9 @@ export class Informer {
   }
 
   private async relist(): Promise<void> {
-    const page = await this.source.list();
+    // Without sinks nothing needs the whole objects: keep what is held of each as its page arrives (the policy
+    // informer's compact records), so a list of 100,000 policies is never in memory as parsed objects at once.
+    const page = await this.source.list(this.sinks.length === 0 ? (o) => this.known.keep(o) : undefined);
     if (this.stopped) return;
     const fresh = new Map(page.items.map((o) => [objectKey(o), o]));
     // Only here, after every page arrived: a failed or partial list never replaces anything.

@@ -75,6 +75,8 @@ const UUID_CHARS = 16;
 const ID_CHARS = 4;
 /** The id of marks not filed in a store (a record not held, e.g. one just read from the apiserver). */
 const UNFILED = 0;
+/** How many recently made marks a store remembers unfiled (MarksTable.shared): more than an intent's policies. */
+const RECENT = 64;
 
 /**
  * Everything the store holds of one policy but its name, in ONE string, each part as its bytes where it can be
@@ -219,6 +221,8 @@ class MarksTable {
   private readonly byId = new Map<number, Marks>();
   private readonly freeIds: number[] = [];
   private nextId = UNFILED + 1;
+  /** The last marks made, by digest (see shared). */
+  private readonly recent = new Map<string, Marks>();
 
   /** Files one more policy with marks like `marks`: returns the id of the shared copy. */
   file(marks: Marks): number {
@@ -232,6 +236,19 @@ class MarksTable {
     this.byDigest.set(marks.digest, { id, marks, refs: 1 });
     this.byId.set(id, marks);
     return id;
+  }
+
+  /**
+   * An equal Marks already made, if there is one: the filed copy, or one of the last RECENT made (a list brings
+   * an intent's policies one after the other). Not counted: records that are made and dropped leave nothing. So
+   * that a list of 100,000 policies, kept as records page by page, does not hold a Marks object per policy.
+   */
+  shared(fresh: Marks): Marks {
+    const known = this.byDigest.get(fresh.digest)?.marks ?? this.recent.get(fresh.digest);
+    if (known) return known;
+    this.recent.set(fresh.digest, fresh);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
+    return fresh;
   }
 
   marks(id: number): Marks {
@@ -256,6 +273,7 @@ class MarksTable {
   clear(): void {
     this.byDigest.clear();
     this.byId.clear();
+    this.recent.clear();
     this.freeIds.length = 0;
     this.nextId = UNFILED + 1;
   }
@@ -395,7 +413,7 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held, CreateExpect
   // ------------------------------------------------------------------ as the informer's Held (./cache.ts)
 
   keep(o: KubeObject): PolicyRecord {
-    return o instanceof PolicyRecord ? o : recordOf(asPolicy(o));
+    return o instanceof PolicyRecord ? o : recordOf(asPolicy(o), (m) => this.marks.shared(m));
   }
 
   get(key: string): PolicyRecord | undefined;
@@ -523,10 +541,11 @@ export class PolicyStore implements PolicyReader, ObjectSink, Held, CreateExpect
   }
 }
 
-function recordOf(p: NetworkPolicy): PolicyRecord {
+/** `share` may swap the fresh marks for an equal object already made (MarksTable.shared). */
+function recordOf(p: NetworkPolicy, share: (m: Marks) => Marks = (m) => m): PolicyRecord {
   const m = p.metadata;
   const hash = specHash(p);
-  return new PolicyRecord(m.name ?? '', m.namespace ?? '', pack(UNFILED, m.uid, m.resourceVersion, hash), marksOf(m, hash));
+  return new PolicyRecord(m.name ?? '', m.namespace ?? '', pack(UNFILED, m.uid, m.resourceVersion, hash), share(marksOf(m, hash)));
 }
 
 /** A live policy as the store keeps it (for one read from the apiserver, e.g. a create that found the name taken). */

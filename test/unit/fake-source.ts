@@ -55,11 +55,16 @@ export class FakeSource implements WatchSource {
     this.target = watchTarget(kind, scope);
   }
 
-  async list(): Promise<ListPage> {
+  /** Applies `keep` to each item as the real source does page by page; `keptItems` counts the items it was applied to. */
+  async list(keep?: (o: KubeObject) => KubeObject): Promise<ListPage> {
     this.lists++;
     if (this.failLists) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    return { items: [...this.objects.values()].map((o) => structuredClone(o)), resourceVersion: String(this.rv) };
+    const items = [...this.objects.values()].map((o) => structuredClone(o));
+    if (keep) this.keptItems += items.length;
+    return { items: keep ? items.map(keep) : items, resourceVersion: String(this.rv) };
   }
+
+  keptItems = 0;
 
   async watch(resourceVersion: string, cb: WatchCallbacks): Promise<Abortable> {
     this.watchedFrom.push(resourceVersion);

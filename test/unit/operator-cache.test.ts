@@ -151,6 +151,26 @@ describe('operator shared cache', () => {
     assert.deepEqual(seen, [1, 100]);
   });
 
+  it('keeps what it holds of each listed object as the list arrives when no sink needs whole objects, and only then', async () => {
+    const held = new FakeSource(POLICIES);
+    const full = new FakeSource(POLICIES);
+    for (const src of [held, full]) for (const n of ['p1', 'p2', 'p3']) src.put(obj('a', n, { owner: 'shop' }), false);
+    const timers = new ManualTimers();
+    const store = new PolicyStore();
+    const compact = new Informer(held, { log: silent, timers }, store);
+    const sunk: KubeObject[] = [];
+    const withSink = new Informer(full, { log: silent, timers });
+    withSink.addSink({ replace: (items) => sunk.push(...items), apply: () => undefined });
+    compact.start();
+    withSink.start();
+    await timers.run();
+    assert.equal(held.keptItems, 3, 'kept page by page: the parsed objects are not all held until the list ends');
+    assert.deepEqual(store.owned('a', 'uid-shop').map((p) => p.metadata.name).sort(), ['p1', 'p2', 'p3']);
+    assert.equal(full.keptItems, 0);
+    assert.deepEqual(names(sunk), ['p1', 'p2', 'p3']);
+    assert.ok(sunk.every((o) => 'spec' in o), 'a sink gets the whole objects');
+  });
+
   it('shares one informer per kind and scope, knows synced per namespace, and indexes across a kind', async () => {
     const { sources, sourceFor } = fakeSources();
     const timers = new ManualTimers();
