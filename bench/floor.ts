@@ -14,12 +14,12 @@
  * operator), and as soon as an intent exists (its uid known), its objects go to a pool of `writeWidth` writers
  * (the operator's 4 workers × 10 concurrent policy writes = 40).
  */
-import * as https from 'https';
 import type * as k8s from '@kubernetes/client-node';
 import { compile } from '../src/compile';
 import { validateIntent } from '../src/intent';
 import type { SegmentationIntent } from '../src/intent/types';
 import { nextStatus } from '../src/operator/status';
+import { apiRequests, intentPath } from './lib';
 
 export const WORKLOADS = 10;
 export const FLOWS = 20;
@@ -70,44 +70,11 @@ export interface FloorResult {
   readonly clientCpuMs: number;
 }
 
-export interface Answer {
-  readonly code: number;
-  readonly body: string;
-}
-
-export type PlainWriter = (method: 'POST' | 'PUT', path: string, body: unknown) => Promise<Answer>;
-
-/**
- * POST/PUT of JSON to the cluster of `kc`'s current context, over kept-alive connections: the floor's client,
- * and the benchmarks' for creating intents (so that this costs the same in the floor's run and the operator's).
- */
-export async function plainWriter(kc: k8s.KubeConfig, sockets: number): Promise<PlainWriter> {
-  const server = new URL(kc.getCurrentCluster()?.server ?? '');
-  const tls: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(tls);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: sockets, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized });
-  const given = (tls.headers ?? {}) as Record<string, unknown>;
-  const auth = given['Authorization'] ?? given['authorization'];
-  return (method, path, body) => new Promise<Answer>((resolve, reject) => {
-    const data = Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string | number> = { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': data.length };
-    if (typeof auth === 'string') headers['Authorization'] = auth;
-    const req = https.request({ host: server.hostname, port: server.port || 443, path, method, agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
 /** Writes `intents` and, for each, what the operator's first apply writes for it. Throws on any failed write. */
 export async function writeFloor(kc: k8s.KubeConfig, intents: readonly SegmentationIntent[], o: { intentWidth?: number; writeWidth?: number } = {}): Promise<FloorResult> {
   const intentWidth = o.intentWidth ?? 16;
   const writeWidth = o.writeWidth ?? 40;
-  const send = await plainWriter(kc, intentWidth + writeWidth);
+  const send = await apiRequests(kc, { sockets: intentWidth + writeWidth });
   const intentLane = limiter(intentWidth);
   const writeLane = limiter(writeWidth);
   let writes = 0;
@@ -127,7 +94,7 @@ export async function writeFloor(kc: k8s.KubeConfig, intents: readonly Segmentat
   let intentsMs = 0;
   const one = async (spec: SegmentationIntent): Promise<void> => {
     const ns = spec.metadata.namespace ?? '';
-    const collection = `/apis/netseg.io/v1alpha1/namespaces/${ns}/segmentationintents`;
+    const collection = intentPath(ns);
     const created = JSON.parse(await intentLane(() => write('POST', collection, spec))) as SegmentationIntent;
     if (++intentsDone === intents.length) intentsMs = Date.now() - t0;
     const v = validateIntent(created);

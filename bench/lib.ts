@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'child_process';
 import * as fs from 'fs';
+import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -218,3 +219,47 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+// ------------------------------------------------------------------------------------------ raw requests
+
+/** An answer of the apiserver: its status code and its body as text. */
+export interface Answer {
+  readonly code: number;
+  readonly body: string;
+}
+
+export type ApiRequest = (method: string, path: string, body?: unknown) => Promise<Answer>;
+
+/**
+ * Requests to the cluster of `kc`'s current context over Node's https, JSON in (a string body is sent as it is;
+ * PATCH is a JSON merge patch) and text out: what kubectl sends, without client-node's serializer. With `sockets`,
+ * connections are kept alive, at most that many: the benchmarks' floor writer (bench/floor.ts), whose client must
+ * cost less than the operator's. Tests' raw requests (test/fault/support.ts) use it too.
+ */
+export async function apiRequests(kc: k8s.KubeConfig, o: { sockets?: number; timeoutMs?: number } = {}): Promise<ApiRequest> {
+  const server = new URL(kc.getCurrentCluster()?.server ?? '');
+  const tls: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(tls);
+  const agent = new https.Agent({ keepAlive: o.sockets !== undefined, maxSockets: o.sockets ?? Infinity, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized });
+  const given = (tls.headers ?? {}) as Record<string, unknown>;
+  const auth = given['Authorization'] ?? given['authorization'];
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  return (method, path, body) => new Promise<Answer>((resolve, reject) => {
+    const headers: Record<string, string | number> = { Accept: 'application/json' };
+    if (typeof auth === 'string') headers['Authorization'] = auth;
+    const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    if (data) Object.assign(headers, { 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json', 'Content-Length': data.length });
+    const req = https.request({ host: server.hostname, port: server.port || 443, path, method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.end(data);
+  });
+}
+
+export const intentPath = (ns: string, name?: string): string =>
+  `/apis/netseg.io/v1alpha1/namespaces/${ns}/segmentationintents${name ? `/${name}` : ''}`;

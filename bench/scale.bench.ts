@@ -33,8 +33,8 @@ import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import type { SegmentationIntent } from '../src/intent/types';
-import { POLICIES_PER_INTENT, benchIntent, limiter, plainWriter, writeFloor } from './floor';
-import { RssSampler, controlPlaneMemory, controlPlanePids, cpuSeconds, deployedOperator, freePort, localControlPlane, memoryBytes, procMemory, report, seededRandom, sh } from './lib';
+import { POLICIES_PER_INTENT, benchIntent, limiter, writeFloor } from './floor';
+import { RssSampler, apiRequests, controlPlaneMemory, controlPlanePids, cpuSeconds, deployedOperator, freePort, intentPath, localControlPlane, memoryBytes, procMemory, report, seededRandom, sh } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
@@ -329,7 +329,7 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
   const intents = intentsFor(namespaces, n);
   const log = path.join(os.tmpdir(), `netseg-scale-${tag}.operator.log`);
   // The floor's client, so that the intents' creates cost the same in both runs.
-  const send = await plainWriter(cp.kc, 16);
+  const send = await apiRequests(cp.kc, { sockets: 16 });
   const out: Record<string, unknown> = { operatorLog: log };
   await createNamespaces(cp.kc, namespaces);
   try {
@@ -342,7 +342,7 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
     const cpCpu0 = controlPlaneCpu();
     const t0 = Date.now();
     await Promise.all(intents.map((i) => lane(async () => {
-      const a = await send('POST', `/apis/netseg.io/v1alpha1/namespaces/${i.metadata.namespace ?? ''}/segmentationintents`, i);
+      const a = await send('POST', intentPath(i.metadata.namespace ?? ''), i);
       if (a.code !== 201) throw new Error(`creating intent ${i.metadata.namespace ?? ''}/${i.metadata.name}: ${a.code} ${a.body.slice(0, 400)}`);
     })));
     const appliedMs = Date.now() - t0;

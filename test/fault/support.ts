@@ -7,11 +7,10 @@ import { strict as assert } from 'assert';
 import { execFile, spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
-import { freePort, seededRandom } from '../../bench/lib';
+import { apiRequests, freePort, intentPath, seededRandom } from '../../bench/lib';
 import { compile, specHash } from '../../src/compile';
 import { validateIntent } from '../../src/intent';
 import type { SegmentationIntent } from '../../src/intent/types';
@@ -23,8 +22,8 @@ export { MANAGED };
 
 export const NETSEG_BIN = path.join(REPO_ROOT, 'bin', 'netseg');
 
-// The benchmarks' seeded PRNG (the same kill schedule on every run) and free-port finder.
-export { freePort, seededRandom };
+// The benchmarks' seeded PRNG (the same kill schedule on every run), free-port finder and intent path.
+export { freePort, intentPath, seededRandom };
 
 export interface OperatorProcess {
   readonly child: ChildProcess;
@@ -230,36 +229,15 @@ export function smallIntent(ns: string, name: string, shape: { workloads: number
 
 /** One raw request to the apiserver (what kubectl sends, e.g. ?fieldValidation=Strict), JSON in and out; PATCH is a JSON merge patch. */
 export async function rawRequest(kc: k8s.KubeConfig, method: string, urlPath: string, body?: unknown): Promise<{ code: number; body: Record<string, unknown> }> {
-  const contentType = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-  const server = new URL(kc.getCurrentCluster()?.server ?? '');
-  const opts: https.RequestOptions = { method, hostname: server.hostname, port: server.port, path: urlPath, headers: { Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  if (payload !== undefined) opts.headers = { ...opts.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
-  return new Promise((resolve, reject) => {
-    const req = https.request(opts, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: Record<string, unknown>;
-        try {
-          parsed = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          parsed = { raw: text };
-        }
-        resolve({ code: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
+  const a = await (await apiRequests(kc))(method, urlPath, body);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(a.body) as Record<string, unknown>;
+  } catch {
+    parsed = { raw: a.body };
+  }
+  return { code: a.code, body: parsed };
 }
-
-export const intentPath = (ns: string, name?: string): string =>
-  `/apis/netseg.io/v1alpha1/namespaces/${ns}/segmentationintents${name ? `/${name}` : ''}`;
 
 /** JSON merge patch of an intent (one request, no read-modify-write): what the storm sends. */
 export async function mergePatchIntent(kc: k8s.KubeConfig, ns: string, name: string, patch: unknown): Promise<void> {
