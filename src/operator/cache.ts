@@ -274,7 +274,8 @@ export class Informer {
   private async relist(): Promise<void> {
     // Without sinks nothing needs the whole objects: keep what is held of each as its page arrives (the policy
     // informer's compact records), so a list of 100,000 policies is never in memory as parsed objects at once.
-    const page = await this.source.list(this.sinks.length === 0 ? (o) => this.known.keep(o) : undefined);
+    const keep = this.sinks.length === 0 ? (o: KubeObject): KubeObject => this.known.keep(o) : undefined;
+    const page = await this.source.list(keep);
     if (this.stopped) return;
     const fresh = new Map(page.items.map((o) => [objectKey(o), o]));
     // Only here, after every page arrived: a failed or partial list never replaces anything.
@@ -282,7 +283,7 @@ export class Informer {
     const vanished: [string, KubeObject][] = [];
     for (const [key, old] of this.known.entries()) if (!fresh.has(key)) vanished.push([key, old]);
     for (const [key, old] of vanished) this.emit('DELETED', old, key);
-    for (const [key, o] of fresh) this.emit('ADDED', this.known.keep(o), key);
+    for (const [key, o] of fresh) this.emit('ADDED', keep ? o : this.known.keep(o), key);
     this.known.listed?.();
     this.resourceVersion = page.resourceVersion;
     this.synced = true;
