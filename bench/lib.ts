@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { MANAGED_SELECTOR } from '../src/operator/ownership';
 
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
@@ -263,3 +264,15 @@ export async function apiRequests(kc: k8s.KubeConfig, o: { sockets?: number; tim
 
 export const intentPath = (ns: string, name?: string): string =>
   `/apis/netseg.io/v1alpha1/namespaces/${ns}/segmentationintents${name ? `/${name}` : ''}`;
+
+/** The NetworkPolicies of `ns` labelled managed-by netseg, counted over all pages of `limit`. */
+export async function countManagedPolicies(api: k8s.NetworkingV1Api, ns: string, limit = 500): Promise<number> {
+  let n = 0;
+  let cont: string | undefined;
+  do {
+    const r = await api.listNamespacedNetworkPolicy(ns, undefined, undefined, cont, undefined, MANAGED_SELECTOR, limit);
+    n += r.body.items.length;
+    cont = r.body.metadata?._continue || undefined;
+  } while (cont);
+  return n;
+}

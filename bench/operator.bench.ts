@@ -20,11 +20,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as k8s from '@kubernetes/client-node';
 import { WORKLOADS, benchIntent } from './floor';
-import { deployedOperator, freePort, localControlPlane, report, seededRandom } from './lib';
+import { countManagedPolicies, deployedOperator, freePort, localControlPlane, report, seededRandom } from './lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETSEG = path.join(ROOT, 'bin', 'netseg');
-const MANAGED = 'app.kubernetes.io/managed-by=netseg-operator';
 /** The CLI's default (src/cli/operator.ts): the benchmark measures the operator as shipped. */
 const WORKERS = Number(process.env['NETSEG_BENCH_WORKERS'] ?? '4');
 const POLL_MS = 500;
@@ -34,17 +33,6 @@ async function inBatches<T>(items: T[], size: number, f: (t: T) => Promise<unkno
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(f));
 }
 
-/** Once, to confirm what the operator's watch reports: all pages of 500, managed policies only. */
-async function countPolicies(api: k8s.NetworkingV1Api, ns: string): Promise<number> {
-  let n = 0;
-  let cont: string | undefined;
-  do {
-    const r = await api.listNamespacedNetworkPolicy(ns, undefined, undefined, cont, undefined, MANAGED, 500);
-    n += r.body.items.length;
-    cont = r.body.metadata?._continue || undefined;
-  } while (cont);
-  return n;
-}
 
 // ------------------------------------------------------------------------------------ the operator process
 
@@ -164,7 +152,7 @@ async function firstApply(cp: { kc: k8s.KubeConfig; kubeconfig: string }, ns: st
     const t0 = Date.now();
     await inBatches(intents, 16, (i) => custom.createNamespacedCustomObject('netseg.io', 'v1alpha1', ns, 'segmentationintents', i));
     const appliedMs = Date.now() - t0;
-    await until(async () => (await scrape(op)).policiesManaged >= n * WORKLOADS && (await countPolicies(api, ns)) === n * WORKLOADS, 30 * 60_000);
+    await until(async () => (await scrape(op)).policiesManaged >= n * WORKLOADS && (await countManagedPolicies(api, ns)) === n * WORKLOADS, 30 * 60_000);
     const convergeMs = Date.now() - t0;
     const quietSince = await settled(op);
     const s = await scrape(op);

@@ -23,12 +23,12 @@ import { setTimeout as sleep } from 'timers/promises';
 import { strict as assert } from 'assert';
 import * as k8s from '@kubernetes/client-node';
 import { benchIntent } from '../../bench/floor';
-import { RssSampler, deployedOperator, memoryBytes } from '../../bench/lib';
+import { RssSampler, countManagedPolicies, deployedOperator, memoryBytes } from '../../bench/lib';
 import type { SegmentationIntent } from '../../src/intent/types';
 import type { Cluster } from '../integration/cluster';
 import { freshNamespace, useCluster } from '../integration/cluster';
 import type { OperatorProcess } from './support';
-import { MANAGED, createIntentRaw, httpGet, inBatches, samples, seededRandom, spawnOperator, stopOperator, tail } from './support'
+import { createIntentRaw, httpGet, inBatches, samples, seededRandom, spawnOperator, stopOperator, tail } from './support'
 
 const INTENTS = 3000;
 const POLICIES = INTENTS * 10;
@@ -64,18 +64,6 @@ async function waitFor(op: OperatorProcess, what: string, timeoutMs: number, che
     if (Date.now() > deadline) assert.fail(`no ${what} within ${timeoutMs / 1000} s (a bound against hanging, not a timing target); log ${op.logFile}`);
     await sleep(1000);
   }
-}
-
-async function managedPolicies(kc: k8s.KubeConfig, ns: string): Promise<number> {
-  const api = kc.makeApiClient(k8s.NetworkingV1Api);
-  let n = 0;
-  let cont: string | undefined;
-  do {
-    const r = await api.listNamespacedNetworkPolicy(ns, undefined, undefined, cont, undefined, MANAGED, 1000);
-    n += r.body.items.length;
-    cont = r.body.metadata?._continue || undefined;
-  } while (cont);
-  return n;
 }
 
 /** Intents not Ready=True for their current generation (names, at most 5), over all pages. */
@@ -129,7 +117,7 @@ describe(`fault: restart over ${INTENTS} converged intents with the Deployment's
       const m = await metrics(first);
       return m.reconciled >= INTENTS && m.queue === 0;
     });
-    await waitFor(first, `${POLICIES} managed policies and every intent Ready`, 10 * 60_000, async () => (await managedPolicies(cluster.kc, ns.name)) === POLICIES && (await notReady(cluster.kc, ns.name)).count === INTENTS);
+    await waitFor(first, `${POLICIES} managed policies and every intent Ready`, 10 * 60_000, async () => (await countManagedPolicies(cluster.kc.makeApiClient(k8s.NetworkingV1Api), ns.name, 1000)) === POLICIES && (await notReady(cluster.kc, ns.name)).count === INTENTS);
     await stopOperator(first);
 
     // 2. The restart, as deployed, RSS sampled from its first moment.
