@@ -40,4 +40,16 @@ describe('operator intent cache', () => {
     assert.equal(c.get('b', 'z')?.metadata.resourceVersion, '1');
     assert.equal(c.size(), 2);
   });
+
+  it('gives back exactly what it was given, whatever the characters (held deflated, as a one-byte string)', () => {
+    const c = new IntentCache();
+    const o = intent('a', 'ünï', '7');
+    const meta = o.metadata ?? assert.fail('no metadata');
+    meta.annotations = { note: 'zéro-trust ✓ 🔒 \u0000 "quoted" \\ back', empty: '' };
+    (o as { spec: Record<string, unknown> }).spec['description'] = '日本語の説明 '.repeat(50);
+    c.sink().replace([o]);
+    const metadata: Record<string, unknown> = { ...meta };
+    delete metadata['managedFields'];
+    assert.deepEqual(c.get('a', 'ünï'), { ...o, metadata });
+  });
 });
