@@ -15,6 +15,7 @@ export interface Metrics {
   readonly driftCorrections: Counter;
   readonly apiRequests: Counter<'verb' | 'code'>;
   readonly leader: Gauge;
+  readonly memoryReleases: Counter;
 }
 
 /** What netseg_build_info says: the running version, so that dashboards and alerts can tell rollouts apart. */
@@ -57,6 +58,7 @@ export function createMetrics(src: MetricSources, build: BuildInfo = buildInfo()
     driftCorrections: new Counter({ name: 'netseg_drift_corrections_total', help: 'Generated policies restored after an out-of-band change or deletion.', ...reg }),
     apiRequests: new Counter({ name: 'netseg_api_requests_total', help: 'Kubernetes API requests by verb and HTTP code.', labelNames: ['verb', 'code'], ...reg }),
     leader: new Gauge({ name: 'netseg_leader', help: '1 while this replica holds the leader lease.', ...reg }),
+    memoryReleases: new Counter({ name: 'netseg_memory_releases_total', help: 'Full heap collections asked of V8 once a burst of work went quiet (docs/operator.md, "Sizing: memory").', ...reg }),
   };
 }
 

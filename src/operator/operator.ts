@@ -42,6 +42,7 @@ import { reconcile } from './reconcile';
 import { listNamespaces, scopeOf } from './scope';
 import { NotSyncedError, PolicyCache, PolicyStore } from './store';
 import { IntentCache } from './intent-cache';
+import { memoryRelease } from './memory';
 import { resyncAndSweep } from './sweep';
 import type { SweepApi } from './sweep';
 import { guardWrites } from './writes';
@@ -213,7 +214,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     },
     elect: o.leaderElect ? (cb) => elector(kube, o, identity, cb) : undefined,
   };
-  const { manager } = assemble(o, c, { policies, intents: queue, states });
+  const { manager, baselines } = assemble(o, c, { policies, intents: queue, states });
+  // After each burst of work, the heap's free pages go back (./memory.ts; issue 17).
+  manager.add(memoryRelease([queue, baselines.queue], { log: o.log, releases: metrics.memoryReleases }));
   await manager.start();
   return {
     metrics,

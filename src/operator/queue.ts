@@ -54,6 +54,7 @@ export class WorkQueue {
   private readonly waiters: Waiter[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private stopping = false;
+  private completed = 0;
   private readonly backoff: BackoffOptions;
   private readonly timers: Timers;
   private readonly random: () => number;
@@ -112,6 +113,7 @@ export class WorkQueue {
   }
 
   done(key: string): void {
+    this.completed++;
     this.processing.delete(key);
     if (this.dirty.has(key)) this.push(key);
     if (this.processing.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
@@ -124,6 +126,11 @@ export class WorkQueue {
 
   inFlight(): number {
     return this.processing.size;
+  }
+
+  /** Keys handled (`done`) since the queue was made: a count that only grows (./memory.ts watches it). */
+  handled(): number {
+    return this.completed;
   }
 
   /** Stops handing out keys: waiting workers get `undefined`; keys in flight may still call `done`. */
