@@ -10,8 +10,9 @@
  *    deleted; the operator's convergence time is reported as a ratio to it, measured in this run;
  *  - first apply: intents created 16 at a time while the operator runs; time to all N×10 policies present (its
  *    netseg_policies_managed) and to its last write; its writes by verb and code; its reconciles by result at
- *    that point (attempts / N: a retry storm shows here); RSS sampled every 0.5 s (peak, with the kernel's VmHWM,
- *    and converged) and the V8 heap used after a full GC (forced through the inspector, opened by SIGUSR1 only
+ *    that point (attempts / N: a retry storm shows here); RSS sampled every 0.5 s (peak, with the kernel's VmHWM),
+ *    at the last write, and converged (once the operator has released memory after its last write, as it does
+ *    5-10 s after its work goes quiet: src/operator/memory.ts) and the V8 heap used after a full GC (forced through the inspector, opened by SIGUSR1 only
  *    then, so that the RSS figures are of the process as deployed);
  *  - restore: 20 of its policies deleted out of band; the operator's writes per restored policy;
  *  - the control plane's RSS (kube-apiserver, etcd, kube-controller-manager) with the N intents converged;
@@ -127,6 +128,8 @@ interface Scrape {
   readonly reconciles: Record<string, number>;
   readonly queueDepth: number;
   readonly policiesManaged: number;
+  /** netseg_memory_releases_total: full collections the operator asked for once its work went quiet. */
+  readonly releases: number;
 }
 
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
@@ -152,7 +155,7 @@ async function scrape(op: Operator): Promise<Scrape> {
   }
   const reconciles: Record<string, number> = {};
   for (const m of text.matchAll(/^netseg_reconcile_total\{result="(\w+)"\} (\S+)$/gm)) reconciles[m[1] ?? ''] = Number(m[2]);
-  return { writes, lists, gets, reconciles, queueDepth: gauge('netseg_queue_depth'), policiesManaged: gauge('netseg_policies_managed') };
+  return { writes, lists, gets, reconciles, queueDepth: gauge('netseg_queue_depth'), policiesManaged: gauge('netseg_policies_managed'), releases: gauge('netseg_memory_releases_total') };
 }
 
 /** Until the operator's writes and reconciles have not changed for QUIET_MS with nothing queued; when they last did. */
@@ -167,6 +170,18 @@ async function settled(op: Operator, timeoutMs: number): Promise<number> {
     return s.queueDepth === 0 && Date.now() - changedAt >= QUIET_MS;
   }, timeoutMs);
   return changedAt;
+}
+
+/**
+ * RSS once the operator has released memory after its last write (src/operator/memory.ts: a full collection
+ * 5-10 s after the work goes quiet): converged is after that, as it stays. Also the RSS before, at the last write.
+ */
+async function convergedRss(op: Operator, releasesBefore: number): Promise<{ rssAtLastWriteMiB: number; rssConvergedMiB: number; released: boolean }> {
+  const rssAtLastWriteMiB = procMemory(op.pid).rssMiB;
+  let released = false;
+  await until('the operator to release memory', async () => (released = (await scrape(op)).releases > releasesBefore), 90_000).catch(() => undefined);
+  await sleep(1000);
+  return { rssAtLastWriteMiB, rssConvergedMiB: procMemory(op.pid).rssMiB, released };
 }
 
 /**
@@ -354,8 +369,8 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
     const lastWriteMs = (await settled(op, 30 * 60_000)) - t0;
     const firstApplyCpu = { operatorCpuS: round1(cpuSeconds(op.pid) - opCpu0), controlPlaneCpuS: round1(controlPlaneCpu() - cpCpu0) };
     const first = await scrape(op);
+    const converged = await convergedRss(op, first.releases);
     const firstRss = op.rss.stop();
-    const convergedMiB = procMemory(op.pid).rssMiB;
     const heapMiB = await heapAfterGcMiB(op);
     Object.assign(out, {
       ...firstApplyCpu,
@@ -370,7 +385,7 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
       firstApplyGets: first.gets,
       rssIdleMiB: idleMiB,
       rssPeakMiB: firstRss.peakMiB,
-      rssConvergedMiB: convergedMiB,
+      ...converged,
       heapAfterGcMiB: heapMiB,
     });
     process.stdout.write(`scale: ${n}/${shape} first apply done: ${JSON.stringify(out)}\n`);
@@ -404,6 +419,7 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
       restart['fullPassMs'] = Date.now() - op.spawnedAt;
       await settled(op, 10 * 60_000);
       const s = await scrape(op);
+      const converged = await convergedRss(op, s.releases);
       const rss = op.rss.stop();
       Object.assign(restart, {
         writes: s.writes,
@@ -413,7 +429,7 @@ async function operatorRun(cp: Cp, run: { n: number; shape: Shape; tag: string; 
         lists: s.lists,
         gets: s.gets,
         rssPeakMiB: rss.peakMiB,
-        rssConvergedMiB: procMemory(op.pid).rssMiB,
+        ...converged,
         withinLimit: rss.peakMiB <= limitMiB,
         heapAfterGcMiB: await heapAfterGcMiB(op),
         survived: true,
