@@ -12,8 +12,8 @@
  *    netseg_policies_managed) and to its last write; its writes by verb and code; its reconciles by result at
  *    that point (attempts / N: a retry storm shows here); RSS sampled every 0.5 s (peak, with the kernel's VmHWM),
  *    at the last write, and converged (once the operator has released memory after its last write, as it does
- *    5-10 s after its work goes quiet: src/operator/memory.ts) and the V8 heap used after a full GC (forced through the inspector, opened by SIGUSR1 only
- *    then, so that the RSS figures are of the process as deployed);
+ *    5-10 s after its work goes quiet: src/operator/memory.ts) and the V8 heap used after a full GC (forced
+ *    through the inspector, opened by SIGUSR1 only then, so that the RSS figures are of the process as deployed);
  *  - restore: 20 of its policies deleted out of band; the operator's writes per restored policy;
  *  - the control plane's RSS (kube-apiserver, etcd, kube-controller-manager) with the N intents converged;
  *  - restart: SIGTERM, a new process over the converged intents: time to ready (/readyz), time until every

@@ -3,10 +3,10 @@
  * intents).
  *
  * Why: V8 collects the old generation when it nears its limit, not when the program goes quiet, and keeps the
- * pages it grew into. After the first apply of 10,000 intents the operator held ~73 MiB of live heap in ~130 MiB
- * of committed heap: RSS 255 MiB, for hours, until some later allocation ran into the limit. One full,
- * memory-reducing collection once the work is done (what V8's own memory reducer does for a browser tab that
- * went idle) brought it to 153-158 MiB. It costs one pause of ~0.1-0.3 s, at most once a minute, and only when
+ * pages it grew into. After the first apply of 10,000 intents the operator held ~73 MiB of live heap in 215-255
+ * MiB of RSS, for hours, until some later allocation ran into the limit. One full, memory-reducing collection
+ * once the work is done (what V8's own memory reducer does for a browser tab that went idle) brought it to
+ * 158-175 MiB. It costs one pause of ~0.1-0.3 s, at most once a minute, and only when
  * nothing is queued or in flight.
  *
  * When: a periodic check (every `quietMs`) sees the queues' handled counts unchanged since the previous check,
@@ -43,7 +43,7 @@ export interface Released {
   readonly ms: number;
 }
 
-export type Release = () => Promise<Released | undefined>;
+export type Release = () => Promise<Released>;
 
 export const MEMORY_RELEASE_QUIET_MS = 5_000;
 export const MEMORY_RELEASE_MIN_INTERVAL_MS = 60_000;
@@ -114,7 +114,6 @@ export function memoryRelease(queues: readonly QueueActivity[], env: MemoryRelea
     if (unavailable || !quiet.check(handled, busy, timers.now())) return;
     try {
       const r = await release();
-      if (!r) return;
       env.releases?.inc();
       env.log.info('heap collected after a burst of work', { heapUsedBeforeMiB: mib(r.heapUsedBefore), heapUsedAfterMiB: mib(r.heapUsedAfter), rssMiB: mib(process.memoryUsage().rss), ms: r.ms });
     } catch (e) {
